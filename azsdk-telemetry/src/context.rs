@@ -1,0 +1,245 @@
+//! The process context every event is enriched with: session, device
+//! identity, platform, application version, MCP client and agent.
+
+use std::fmt;
+use std::sync::{Arc, PoisonError, RwLock};
+
+/// The value the spec asks for when an identifier cannot be computed.
+pub const NOT_AVAILABLE: &str = "N/A";
+
+/// Where the tool runs: the spec's `platform` property.
+///
+/// ```
+/// use azsdk_telemetry::Platform;
+/// assert_eq!(Platform::VsCode.as_str(), "VSCode");
+/// assert_eq!(Platform::custom("Neovim").as_str(), "Neovim");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Platform {
+    /// A terminal: `CLI`.
+    #[default]
+    Cli,
+    /// Visual Studio Code: `VSCode`.
+    VsCode,
+    /// GitHub (Actions, Codespaces, the Copilot coding agent): `GitHub`.
+    GitHub,
+    /// A JetBrains IDE: `JetBrains`.
+    JetBrains,
+    /// Any other name.
+    Custom(String),
+}
+
+impl Platform {
+    /// A platform with a name of the application's choosing.
+    pub fn custom(name: impl Into<String>) -> Self {
+        Platform::Custom(name.into())
+    }
+
+    /// The name on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Platform::Cli => "CLI",
+            Platform::VsCode => "VSCode",
+            Platform::GitHub => "GitHub",
+            Platform::JetBrains => "JetBrains",
+            Platform::Custom(name) => name,
+        }
+    }
+}
+
+impl fmt::Display for Platform {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The MCP client, learned at `initialize`: `clientName`, `clientVersion`.
+///
+/// ```
+/// let client = azsdk_telemetry::ClientInfo::new("Visual Studio Code", "1.100.1");
+/// assert_eq!(client.name.as_deref(), Some("Visual Studio Code"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ClientInfo {
+    /// `clientName`.
+    pub name: Option<String>,
+    /// `clientVersion`.
+    pub version: Option<String>,
+}
+
+impl ClientInfo {
+    /// A client with a name and a version.
+    pub fn new(name: impl Into<String>, version: impl Into<String>) -> Self {
+        ClientInfo {
+            name: Some(name.into()),
+            version: Some(version.into()),
+        }
+    }
+}
+
+/// The AI agent driving the tools: `agentName`, `agentVersion`, `agentModel`.
+///
+/// ```
+/// let agent = azsdk_telemetry::AgentInfo::new("GitHub Copilot").model("gpt-4");
+/// assert_eq!(agent.model.as_deref(), Some("gpt-4"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AgentInfo {
+    /// `agentName`.
+    pub name: Option<String>,
+    /// `agentVersion`.
+    pub version: Option<String>,
+    /// `agentModel`: the model, `claude-sonnet-4`.
+    pub model: Option<String>,
+}
+
+impl AgentInfo {
+    /// An agent with a name.
+    pub fn new(name: impl Into<String>) -> Self {
+        AgentInfo {
+            name: Some(name.into()),
+            ..AgentInfo::default()
+        }
+    }
+
+    /// Sets the agent's version.
+    pub fn version(mut self, version: impl Into<String>) -> Self {
+        self.version = Some(version.into());
+        self
+    }
+
+    /// Sets the model.
+    pub fn model(mut self, model: impl Into<String>) -> Self {
+        self.model = Some(model.into());
+        self
+    }
+}
+
+/// The context attached to every record: the spec's common properties plus
+/// what the envelope's tags need. Immutable; a change (an MCP client learned
+/// at `initialize`) publishes a new snapshot.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContextSnapshot {
+    /// `ai.cloud.role`: the application's name, `azsdk`.
+    pub app_name: String,
+    /// `version` and `ai.application.ver`.
+    pub version: String,
+    /// `sessionId` and `ai.session.id`.
+    pub session_id: String,
+    /// `macAddressHash`: SHA-256 of the MAC address, or `N/A`.
+    pub mac_address_hash: String,
+    /// `devDeviceId`: SHA-256 of the shared developer-tools device id, or `N/A`.
+    pub dev_device_id: String,
+    /// `platform`.
+    pub platform: String,
+    /// `isOptedIn`.
+    pub is_opted_in: bool,
+    /// `ai.device.osVersion`: `Ubuntu 22.04`, `Windows`, `macOS`.
+    pub os_version: String,
+    /// `ai.device.type`: `PC`.
+    pub device_type: String,
+    /// The MCP client.
+    pub client: ClientInfo,
+    /// The AI agent.
+    pub agent: AgentInfo,
+    /// Default `executionMode` of tool calls: `direct` or `agent-invoked`.
+    pub execution_mode: Option<String>,
+}
+
+impl Default for ContextSnapshot {
+    fn default() -> Self {
+        ContextSnapshot {
+            app_name: String::new(),
+            version: String::new(),
+            session_id: NOT_AVAILABLE.to_owned(),
+            mac_address_hash: NOT_AVAILABLE.to_owned(),
+            dev_device_id: NOT_AVAILABLE.to_owned(),
+            platform: Platform::Cli.as_str().to_owned(),
+            is_opted_in: true,
+            os_version: os_version(),
+            device_type: "PC".to_owned(),
+            client: ClientInfo::default(),
+            agent: AgentInfo::default(),
+            execution_mode: None,
+        }
+    }
+}
+
+/// The live context: readers take a cheap snapshot (one `Arc` clone), writers
+/// publish a new one.
+#[derive(Debug)]
+pub(crate) struct SharedContext {
+    current: RwLock<Arc<ContextSnapshot>>,
+}
+
+impl SharedContext {
+    pub(crate) fn new(snapshot: ContextSnapshot) -> Self {
+        SharedContext {
+            current: RwLock::new(Arc::new(snapshot)),
+        }
+    }
+
+    pub(crate) fn snapshot(&self) -> Arc<ContextSnapshot> {
+        Arc::clone(&self.current.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    pub(crate) fn update(&self, change: impl FnOnce(&mut ContextSnapshot)) {
+        let mut guard = self.current.write().unwrap_or_else(PoisonError::into_inner);
+        let mut next = ContextSnapshot::clone(&guard);
+        change(&mut next);
+        *guard = Arc::new(next);
+    }
+}
+
+/// A short operating-system description for `ai.device.osVersion`, read once.
+fn os_version() -> String {
+    static OS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    OS.get_or_init(detect_os_version).clone()
+}
+
+fn detect_os_version() -> String {
+    if cfg!(target_os = "linux") {
+        if let Ok(release) = std::fs::read_to_string("/etc/os-release") {
+            let field = |key: &str| {
+                release
+                    .lines()
+                    .find_map(|line| line.strip_prefix(key)?.strip_prefix('='))
+                    .map(|value| value.trim_matches('"').to_owned())
+            };
+            if let Some(name) = field("NAME") {
+                return match field("VERSION_ID") {
+                    Some(version) => format!("{name} {version}"),
+                    None => name,
+                };
+            }
+        }
+        return "Linux".to_owned();
+    }
+    match std::env::consts::OS {
+        "macos" => "macOS".to_owned(),
+        "windows" => "Windows".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn updates_publish_a_new_snapshot_and_leave_old_ones_alone() {
+        let shared = SharedContext::new(ContextSnapshot::default());
+        let before = shared.snapshot();
+        shared.update(|ctx| ctx.client = ClientInfo::new("Claude Desktop", "0.8.2"));
+        assert_eq!(before.client, ClientInfo::default());
+        assert_eq!(
+            shared.snapshot().client.name.as_deref(),
+            Some("Claude Desktop")
+        );
+    }
+
+    #[test]
+    fn os_version_is_never_empty() {
+        assert!(!os_version().is_empty());
+    }
+}

@@ -1,0 +1,126 @@
+//! Emission: each event kind is one `tracing` callsite with readable, typed fields.
+//!
+//! Field names are the spec's camelCase keys, so an `fmt` layer shows
+//! `toolName="azsdk_run_tests" success=false durationMs=8234.0`, and
+//! [`fields`](super::fields) reads them back without losing types.
+
+use tracing::Level;
+
+use super::{
+    SystemConfigured, SystemCrashed, SystemInstalled, SystemStarted, SystemStopped, SystemUpdated,
+    ToolExecuted, TARGET,
+};
+use crate::event::fields::duration_ms;
+
+impl ToolExecuted {
+    /// Emits this event as a `tracing` event on the framework's target.
+    ///
+    /// With no [`TelemetryLayer`](crate::TelemetryLayer) installed this costs
+    /// what any disabled `tracing` event costs.
+    pub fn emit(&self) {
+        let dimensions = (!self.dimensions.is_empty())
+            .then(|| serde_json::to_string(&self.dimensions).unwrap_or_default());
+        tracing::event!(
+            name: "ToolExecuted",
+            target: TARGET,
+            Level::INFO,
+            toolName = self.tool_name.as_str(),
+            toolCategory = self.tool_category.as_str(),
+            durationMs = duration_ms(self.duration),
+            success = self.success,
+            toolArgs = self.tool_args.as_deref(),
+            toolResponse = self.tool_response.as_deref(),
+            language = self.language.as_deref(),
+            planeType = self.plane_type.as_deref(),
+            serviceName = self.service_name.as_deref(),
+            isCustomSdk = self.is_custom_sdk,
+            errorType = self.error_type.as_deref(),
+            errorMessage = self.error_message.as_deref(),
+            executionMode = self.execution_mode.as_deref(),
+            dimensions = dimensions.as_deref(),
+            "ToolExecuted"
+        );
+    }
+}
+
+impl SystemInstalled {
+    /// Emits this event as a `tracing` event on the framework's target.
+    pub fn emit(&self) {
+        tracing::event!(
+            name: "SystemInstalled",
+            target: TARGET,
+            Level::INFO,
+            installMethod = self.install_method.as_deref(),
+            "SystemInstalled"
+        );
+    }
+}
+
+impl SystemStarted {
+    /// Emits this event as a `tracing` event on the framework's target.
+    pub fn emit(&self) {
+        tracing::event!(
+            name: "SystemStarted",
+            target: TARGET,
+            Level::INFO,
+            durationMs = duration_ms(self.startup_duration),
+            "SystemStarted"
+        );
+    }
+}
+
+impl SystemStopped {
+    /// Emits this event as a `tracing` event on the framework's target.
+    pub fn emit(&self) {
+        tracing::event!(
+            name: "SystemStopped",
+            target: TARGET,
+            Level::INFO,
+            sessionDuration = duration_ms(self.session_duration),
+            toolCallsInSession = self.tool_calls_in_session,
+            "SystemStopped"
+        );
+    }
+}
+
+impl SystemCrashed {
+    /// Emits this event as a `tracing` event on the framework's target.
+    pub fn emit(&self) {
+        tracing::event!(
+            name: "SystemCrashed",
+            target: TARGET,
+            Level::INFO,
+            crashReason = self.crash_reason.as_str(),
+            errorMessage = self.error_message.as_deref(),
+            stackTrace = self.stack_trace.as_deref(),
+            "SystemCrashed"
+        );
+    }
+}
+
+impl SystemConfigured {
+    /// Emits this event as a `tracing` event on the framework's target.
+    pub fn emit(&self) {
+        tracing::event!(
+            name: "SystemConfigured",
+            target: TARGET,
+            Level::INFO,
+            configChanges = self.config_changes.as_str(),
+            "SystemConfigured"
+        );
+    }
+}
+
+impl SystemUpdated {
+    /// Emits this event as a `tracing` event on the framework's target.
+    pub fn emit(&self) {
+        tracing::event!(
+            name: "SystemUpdated",
+            target: TARGET,
+            Level::INFO,
+            previousVersion = self.previous_version.as_str(),
+            updateMethod = self.update_method.as_deref(),
+            "SystemUpdated"
+        );
+    }
+}

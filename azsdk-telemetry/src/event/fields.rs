@@ -1,0 +1,162 @@
+//! Reading an emitted `tracing` event back into the typed [`Event`].
+
+use std::fmt;
+use std::time::Duration;
+
+use tracing::field::{Field, Visit};
+
+use super::{
+    Event, SystemConfigured, SystemCrashed, SystemInstalled, SystemStarted, SystemStopped,
+    SystemUpdated, ToolExecuted,
+};
+
+/// A duration as fractional milliseconds, exact to the microsecond.
+pub(crate) fn duration_ms(duration: Duration) -> f64 {
+    duration.as_micros() as f64 / 1000.0
+}
+
+/// The inverse of [`duration_ms`]; negative, NaN or huge values give a safe duration.
+pub(crate) fn from_ms(ms: f64) -> Duration {
+    if ms.is_finite() && ms > 0.0 {
+        Duration::from_micros((ms * 1000.0).round().min(u64::MAX as f64) as u64)
+    } else {
+        Duration::ZERO
+    }
+}
+
+/// Collects the fields of one framework event. Unknown fields are ignored, so
+/// a newer emitter never breaks an older layer.
+#[derive(Default)]
+pub(crate) struct FieldCollector {
+    strings: Vec<(&'static str, String)>,
+    flags: Vec<(&'static str, bool)>,
+    numbers: Vec<(&'static str, f64)>,
+}
+
+impl FieldCollector {
+    fn take_string(&mut self, name: &str) -> Option<String> {
+        let index = self.strings.iter().position(|(key, _)| *key == name)?;
+        Some(self.strings.swap_remove(index).1)
+    }
+
+    fn flag(&self, name: &str) -> Option<bool> {
+        self.flags
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| *value)
+    }
+
+    fn number(&self, name: &str) -> Option<f64> {
+        self.numbers
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| *value)
+    }
+
+    /// Rebuilds the typed event named `name` (the callsite's name), or `None`
+    /// for a name this version does not know.
+    pub(crate) fn into_event(mut self, name: &str) -> Option<Event> {
+        let event = match name {
+            ToolExecuted::NAME => {
+                let dimensions = self
+                    .take_string("dimensions")
+                    .and_then(|json| serde_json::from_str(&json).ok())
+                    .unwrap_or_default();
+                Event::ToolExecuted(ToolExecuted {
+                    tool_name: self.take_string("toolName").unwrap_or_default(),
+                    tool_category: self.take_string("toolCategory").unwrap_or_default(),
+                    duration: from_ms(self.number("durationMs").unwrap_or_default()),
+                    success: self.flag("success").unwrap_or(false),
+                    tool_args: self.take_string("toolArgs"),
+                    tool_response: self.take_string("toolResponse"),
+                    language: self.take_string("language"),
+                    plane_type: self.take_string("planeType"),
+                    service_name: self.take_string("serviceName"),
+                    is_custom_sdk: self.flag("isCustomSdk"),
+                    error_type: self.take_string("errorType"),
+                    error_message: self.take_string("errorMessage"),
+                    execution_mode: self.take_string("executionMode"),
+                    dimensions,
+                })
+            }
+            SystemInstalled::NAME => Event::SystemInstalled(SystemInstalled {
+                install_method: self.take_string("installMethod"),
+            }),
+            SystemStarted::NAME => Event::SystemStarted(SystemStarted {
+                startup_duration: from_ms(self.number("durationMs").unwrap_or_default()),
+            }),
+            SystemStopped::NAME => Event::SystemStopped(SystemStopped {
+                session_duration: from_ms(self.number("sessionDuration").unwrap_or_default()),
+                tool_calls_in_session: self.number("toolCallsInSession").unwrap_or_default() as u64,
+            }),
+            SystemCrashed::NAME => Event::SystemCrashed(SystemCrashed {
+                crash_reason: self.take_string("crashReason").unwrap_or_default(),
+                error_message: self.take_string("errorMessage"),
+                stack_trace: self.take_string("stackTrace"),
+            }),
+            SystemConfigured::NAME => Event::SystemConfigured(SystemConfigured {
+                config_changes: self.take_string("configChanges").unwrap_or_default(),
+            }),
+            SystemUpdated::NAME => Event::SystemUpdated(SystemUpdated {
+                previous_version: self.take_string("previousVersion").unwrap_or_default(),
+                update_method: self.take_string("updateMethod"),
+            }),
+            _ => return None,
+        };
+        Some(event)
+    }
+}
+
+impl Visit for FieldCollector {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.strings.push((field.name(), value.to_owned()));
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.flags.push((field.name(), value));
+    }
+
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.numbers.push((field.name(), value));
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.numbers.push((field.name(), value as f64));
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.numbers.push((field.name(), value as f64));
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        // `message` and any field recorded through Debug: only strings we know are kept.
+        if field.name() != "message" {
+            self.strings.push((field.name(), format!("{value:?}")));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_round_trip_to_the_microsecond() {
+        for micros in [0u64, 1, 999, 1_000, 12_450_000, 86_400_000_000 * 3 + 7] {
+            let duration = Duration::from_micros(micros);
+            assert_eq!(from_ms(duration_ms(duration)), duration);
+        }
+    }
+
+    #[test]
+    fn nonsense_durations_become_zero() {
+        assert_eq!(from_ms(f64::NAN), Duration::ZERO);
+        assert_eq!(from_ms(-5.0), Duration::ZERO);
+        assert_eq!(from_ms(f64::INFINITY), Duration::ZERO);
+    }
+
+    #[test]
+    fn an_unknown_event_name_is_not_an_event() {
+        assert!(FieldCollector::default().into_event("Nope").is_none());
+    }
+}

@@ -1,0 +1,310 @@
+//! Records: an event with its time, id and the process context.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use uuid::Uuid;
+
+use super::Event;
+use crate::context::ContextSnapshot;
+use crate::sanitize::{self, limits};
+
+/// An event as the layer hands it to a [`Sink`](crate::export::Sink): typed,
+/// enriched, but not yet scrubbed. The only way to read its data is
+/// [`PendingRecord::finish`], so nothing unscrubbed can reach a sink's output.
+#[derive(Debug)]
+pub struct PendingRecord {
+    time: SystemTime,
+    event: Event,
+    context: Arc<ContextSnapshot>,
+}
+
+impl PendingRecord {
+    pub(crate) fn new(event: Event, context: Arc<ContextSnapshot>) -> Self {
+        PendingRecord {
+            time: SystemTime::now(),
+            event,
+            context,
+        }
+    }
+
+    /// The event's name, for routing decisions that need no user data.
+    pub fn name(&self) -> &'static str {
+        self.event.name()
+    }
+
+    /// Whether the event reports a failure (sampling keeps every failure).
+    pub fn is_failure(&self) -> bool {
+        !self.event.success()
+    }
+
+    /// Scrubs every user-provided value, applies the length limits and gives
+    /// the event its id. This is the single gate between what a tool handed
+    /// to the framework and anything that is stored or sent.
+    pub fn finish(self) -> Record {
+        let PendingRecord {
+            time,
+            mut event,
+            context,
+        } = self;
+        scrub_event(&mut event);
+        Record {
+            time,
+            event,
+            event_id: Uuid::new_v4(),
+            context,
+        }
+    }
+}
+
+/// A finished, scrubbed event: what sinks store and envelopes are written from.
+///
+/// ```
+/// # use azsdk_telemetry::{Record, Event};
+/// fn tool_names(records: &[Record]) -> Vec<&str> {
+///     records
+///         .iter()
+///         .filter_map(|record| record.event().as_tool())
+///         .map(|tool| tool.tool_name.as_str())
+///         .collect()
+/// }
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    time: SystemTime,
+    event: Event,
+    event_id: Uuid,
+    context: Arc<ContextSnapshot>,
+}
+
+impl Record {
+    /// When the event happened (wall clock).
+    pub fn time(&self) -> SystemTime {
+        self.time
+    }
+
+    /// The typed event.
+    pub fn event(&self) -> &Event {
+        &self.event
+    }
+
+    /// The event's name, `ToolExecuted` or `System...`.
+    pub fn name(&self) -> &'static str {
+        self.event.name()
+    }
+
+    /// `eventId`: unique per event.
+    pub fn event_id(&self) -> Uuid {
+        self.event_id
+    }
+
+    /// The process context the layer attached: session, device, platform, client and agent.
+    pub fn context(&self) -> &ContextSnapshot {
+        &self.context
+    }
+
+    /// The spec's `customDimensions`, in a stable order, as the strings that go on the wire.
+    ///
+    /// Common properties come first, then client and agent, then the event's own.
+    /// Absent optional values are left out.
+    pub fn properties(&self) -> Vec<(String, String)> {
+        let mut out = PropertyList::default();
+        let ctx = &*self.context;
+        out.put("version", &ctx.version);
+        out.put("sessionId", &ctx.session_id);
+        out.put("eventId", &self.event_id.to_string());
+        out.put("macAddressHash", &ctx.mac_address_hash);
+        out.put("devDeviceId", &ctx.dev_device_id);
+        out.put("platform", &ctx.platform);
+        out.put("isOptedIn", bool_str(ctx.is_opted_in));
+        out.opt("clientName", ctx.client.name.as_deref());
+        out.opt("clientVersion", ctx.client.version.as_deref());
+        out.opt("agentName", ctx.agent.name.as_deref());
+        out.opt("agentVersion", ctx.agent.version.as_deref());
+        out.opt("agentModel", ctx.agent.model.as_deref());
+        if let Some(event_type) = self.event.event_type() {
+            out.put("eventType", event_type);
+        }
+        match &self.event {
+            Event::ToolExecuted(tool) => {
+                out.put("toolName", &tool.tool_name);
+                out.put("toolCategory", &tool.tool_category);
+                out.opt("toolArgs", tool.tool_args.as_deref());
+                out.opt("toolResponse", tool.tool_response.as_deref());
+                out.opt("language", tool.language.as_deref());
+                out.opt("planeType", tool.plane_type.as_deref());
+                out.opt("serviceName", tool.service_name.as_deref());
+                out.opt("isCustomSdk", tool.is_custom_sdk.map(bool_str));
+                out.opt("errorType", tool.error_type.as_deref());
+                out.opt("errorMessage", tool.error_message.as_deref());
+                let mode = tool.execution_mode.as_deref();
+                out.opt("executionMode", mode.or(ctx.execution_mode.as_deref()));
+                for (key, value) in &tool.dimensions {
+                    out.put(key, value);
+                }
+            }
+            Event::SystemInstalled(installed) => {
+                out.opt("installMethod", installed.install_method.as_deref());
+            }
+            Event::SystemStarted(_) => {}
+            Event::SystemStopped(stopped) => {
+                let millis = stopped.session_duration.as_millis().to_string();
+                out.put("sessionDuration", &millis);
+                out.put(
+                    "toolCallsInSession",
+                    &stopped.tool_calls_in_session.to_string(),
+                );
+            }
+            Event::SystemCrashed(crashed) => {
+                out.put("crashReason", &crashed.crash_reason);
+                out.opt("errorMessage", crashed.error_message.as_deref());
+                out.opt("stackTrace", crashed.stack_trace.as_deref());
+            }
+            Event::SystemConfigured(configured) => {
+                out.put("configChanges", &configured.config_changes);
+            }
+            Event::SystemUpdated(updated) => {
+                out.put("previousVersion", &updated.previous_version);
+                out.opt("updateMethod", updated.update_method.as_deref());
+            }
+        }
+        out.0
+    }
+}
+
+fn bool_str(flag: bool) -> &'static str {
+    if flag {
+        "true"
+    } else {
+        "false"
+    }
+}
+
+/// Properties in insertion order; a later key replaces an earlier one, so a
+/// promoted dimension can never produce a duplicate key.
+#[derive(Default)]
+struct PropertyList(Vec<(String, String)>);
+
+impl PropertyList {
+    fn put(&mut self, key: &str, value: &str) {
+        let key = sanitize::truncate_chars(key, limits::PROPERTY_KEY_MAX_CHARS);
+        let value = sanitize::truncate_chars(value, limits::PROPERTY_VALUE_MAX_CHARS).to_owned();
+        match self.0.iter_mut().find(|(existing, _)| existing == key) {
+            Some(slot) => slot.1 = value,
+            None => self.0.push((key.to_owned(), value)),
+        }
+    }
+
+    fn opt(&mut self, key: &str, value: Option<&str>) {
+        if let Some(value) = value {
+            self.put(key, value);
+        }
+    }
+}
+
+/// Scrubs the user-provided values of an event in place.
+fn scrub_event(event: &mut Event) {
+    match event {
+        Event::ToolExecuted(tool) => {
+            scrub_json_opt(&mut tool.tool_args, limits::TOOL_ARGS_MAX_BYTES);
+            scrub_opt(&mut tool.tool_response, limits::PROPERTY_VALUE_MAX_CHARS);
+            scrub_opt(&mut tool.language, limits::PROPERTY_VALUE_MAX_CHARS);
+            scrub_opt(&mut tool.plane_type, limits::PROPERTY_VALUE_MAX_CHARS);
+            scrub_opt(&mut tool.service_name, limits::PROPERTY_VALUE_MAX_CHARS);
+            scrub_opt(&mut tool.error_message, limits::ERROR_MESSAGE_MAX_BYTES);
+            for value in tool.dimensions.values_mut() {
+                scrub_in_place(value, limits::PROPERTY_VALUE_MAX_CHARS);
+            }
+        }
+        Event::SystemInstalled(_) | Event::SystemStarted(_) | Event::SystemStopped(_) => {}
+        Event::SystemCrashed(crashed) => {
+            scrub_in_place(&mut crashed.crash_reason, limits::ERROR_MESSAGE_MAX_BYTES);
+            scrub_opt(&mut crashed.error_message, limits::ERROR_MESSAGE_MAX_BYTES);
+            scrub_opt(&mut crashed.stack_trace, limits::PROPERTY_VALUE_MAX_CHARS);
+        }
+        Event::SystemConfigured(configured) => {
+            let mut changes = Some(std::mem::take(&mut configured.config_changes));
+            scrub_json_opt(&mut changes, limits::PROPERTY_VALUE_MAX_CHARS);
+            configured.config_changes = changes.unwrap_or_default();
+        }
+        Event::SystemUpdated(_) => {}
+    }
+}
+
+fn scrub_in_place(value: &mut String, max_bytes: usize) {
+    let scrubbed = sanitize::scrub_limited(value, max_bytes);
+    if scrubbed.as_ref() != value.as_str() {
+        *value = scrubbed.into_owned();
+    }
+}
+
+fn scrub_opt(value: &mut Option<String>, max_bytes: usize) {
+    if let Some(value) = value {
+        scrub_in_place(value, max_bytes);
+    }
+}
+
+/// Scrubs the string values inside a JSON document (keys are the framework's
+/// own, from annotations). Text that is not JSON is scrubbed as plain text.
+fn scrub_json_opt(value: &mut Option<String>, max_bytes: usize) {
+    let Some(text) = value.as_mut() else { return };
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(mut json) => {
+            let mut changed = scrub_json_value(&mut json);
+            if text.len() > max_bytes || changed {
+                changed |= fit_json(&mut json, max_bytes);
+            }
+            if changed {
+                *text = json.to_string();
+            }
+        }
+        Err(_) => scrub_in_place(text, max_bytes),
+    }
+}
+
+/// Returns whether anything changed.
+fn scrub_json_value(value: &mut serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::String(text) => {
+            let scrubbed = sanitize::scrub(text);
+            if scrubbed.as_ref() != text.as_str() {
+                *text = scrubbed.into_owned();
+                true
+            } else {
+                false
+            }
+        }
+        serde_json::Value::Array(items) => items
+            .iter_mut()
+            .fold(false, |changed, item| scrub_json_value(item) | changed),
+        serde_json::Value::Object(map) => map
+            .values_mut()
+            .fold(false, |changed, item| scrub_json_value(item) | changed),
+        _ => false,
+    }
+}
+
+/// Keeps a JSON document within `max_bytes` while it stays valid JSON: an
+/// object loses its last keys and gains `"_truncated": true`; anything else
+/// that is too long becomes that marker object alone. Returns whether it changed.
+fn fit_json(json: &mut serde_json::Value, max_bytes: usize) -> bool {
+    const MARKER: &str = "_truncated";
+    let size = |value: &serde_json::Value| value.to_string().len();
+    if size(json) <= max_bytes {
+        return false;
+    }
+    if let serde_json::Value::Object(map) = json {
+        map.shift_remove(MARKER);
+        map.insert(MARKER.to_owned(), serde_json::Value::Bool(true));
+        loop {
+            let last = map.keys().rev().find(|key| *key != MARKER).cloned();
+            let Some(last) = last else { break };
+            map.shift_remove(&last);
+            if serde_json::to_string(&*map).map_or(0, |text| text.len()) <= max_bytes {
+                return true;
+            }
+        }
+    }
+    *json = serde_json::json!({ MARKER: true });
+    true
+}

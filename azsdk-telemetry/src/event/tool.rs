@@ -1,0 +1,106 @@
+//! The `ToolExecuted` event: one per call of an instrumented tool.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// One execution of a tool, as the `#[telemetry_tool]` macro records it.
+///
+/// Every field maps to a `customDimensions` key of the spec (`tool_name` is
+/// `toolName`, and so on). Optional fields that are `None` are absent on the
+/// wire. Values typed here (booleans, durations) stay typed until the envelope
+/// is written, where Application Insights wants strings.
+///
+/// Tool authors normally never build this by hand; the macro does. It can be
+/// emitted directly when a tool is dispatched dynamically:
+///
+/// ```
+/// use std::time::Duration;
+/// use azsdk_telemetry::ToolExecuted;
+///
+/// let event = ToolExecuted {
+///     tool_name: "azsdk_run_tests".into(),
+///     tool_category: "testing".into(),
+///     duration: Duration::from_millis(8234),
+///     success: false,
+///     error_type: Some("TestFailure".into()),
+///     ..ToolExecuted::default()
+/// };
+/// event.emit(); // a tracing event; reaches Application Insights when a TelemetryLayer is installed
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ToolExecuted {
+    /// `toolName`: the tool's name, `azsdk_generate_sdk`.
+    pub tool_name: String,
+    /// `toolCategory`: `generating`, `testing`, `validating`, ...
+    pub tool_category: String,
+    /// The call's duration, measured on a monotonic clock.
+    pub duration: Duration,
+    /// Whether the call succeeded.
+    pub success: bool,
+    /// `toolArgs`: the allowlisted arguments as a JSON object string.
+    pub tool_args: Option<String>,
+    /// `toolResponse`: a short summary of the result, when the return type opts in.
+    pub tool_response: Option<String>,
+    /// `language`: SDK language, promoted from the arguments.
+    pub language: Option<String>,
+    /// `planeType`: `data` or `mgmt`.
+    pub plane_type: Option<String>,
+    /// `serviceName`: the Azure service, `storage`.
+    pub service_name: Option<String>,
+    /// `isCustomSdk`: whether the SDK has hand-written customizations.
+    pub is_custom_sdk: Option<bool>,
+    /// `errorType`: low-cardinality error class, `ValidationError`.
+    pub error_type: Option<String>,
+    /// `errorMessage`: scrubbed and truncated error message.
+    pub error_message: Option<String>,
+    /// `executionMode`: `direct` (CLI) or `agent-invoked` (MCP).
+    pub execution_mode: Option<String>,
+    /// Further top-level dimensions promoted from the arguments
+    /// (`#[telemetry(allow, dimension = "name")]` with a name the spec does not list).
+    pub dimensions: BTreeMap<String, String>,
+}
+
+impl ToolExecuted {
+    /// The event's name: `baseData.name` on the wire.
+    pub const NAME: &'static str = "ToolExecuted";
+
+    /// Sets a promoted dimension by its wire name: the spec's own dimensions
+    /// (`language`, `planeType`, `serviceName`, `isCustomSdk`, `executionMode`)
+    /// land in their typed fields, any other name in [`ToolExecuted::dimensions`].
+    ///
+    /// ```
+    /// let mut event = azsdk_telemetry::ToolExecuted::default();
+    /// event.set_dimension("language", ".NET");
+    /// event.set_dimension("isCustomSdk", "true");
+    /// event.set_dimension("team", "storage-sdk");
+    /// assert_eq!(event.language.as_deref(), Some(".NET"));
+    /// assert_eq!(event.is_custom_sdk, Some(true));
+    /// assert_eq!(event.dimensions["team"], "storage-sdk");
+    /// ```
+    pub fn set_dimension(&mut self, name: &str, value: impl Into<String>) {
+        let value = value.into();
+        match name {
+            "language" => self.language = Some(value),
+            "planeType" => self.plane_type = Some(value),
+            "serviceName" => self.service_name = Some(value),
+            "executionMode" => self.execution_mode = Some(value),
+            "isCustomSdk" => match parse_bool(&value) {
+                Some(flag) => self.is_custom_sdk = Some(flag),
+                None => {
+                    self.dimensions.insert(name.to_owned(), value);
+                }
+            },
+            _ => {
+                self.dimensions.insert(name.to_owned(), value);
+            }
+        }
+    }
+}
+
+fn parse_bool(value: &str) -> Option<bool> {
+    match value {
+        "true" | "True" | "TRUE" | "1" => Some(true),
+        "false" | "False" | "FALSE" | "0" => Some(false),
+        _ => None,
+    }
+}

@@ -1,0 +1,294 @@
+//! Where finished records go: the [`Sink`] trait and the local sinks.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::event::{PendingRecord, Record};
+
+/// A destination for records. The layer calls [`Sink::accept`] on the thread
+/// that emitted the event, so an implementation must return at once: queue
+/// the record and do I/O elsewhere, or count it as dropped.
+///
+/// Records arrive unscrubbed; [`PendingRecord::finish`] is the only way to
+/// read them, so every sink stores and sends scrubbed data.
+///
+/// ```
+/// use azsdk_telemetry::export::{Sink, SinkStats};
+/// use azsdk_telemetry::PendingRecord;
+///
+/// /// Counts events by name and keeps nothing else.
+/// #[derive(Default)]
+/// struct Counter(std::sync::atomic::AtomicU64);
+///
+/// impl Sink for Counter {
+///     fn accept(&self, _record: PendingRecord) {
+///         self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+///     }
+/// }
+/// ```
+pub trait Sink: Send + Sync + 'static {
+    /// Takes one record. Must not block.
+    fn accept(&self, record: PendingRecord);
+
+    /// Waits until every record accepted so far is stored or sent, or until
+    /// `timeout` has passed. Returns whether everything was flushed.
+    fn flush(&self, timeout: Duration) -> bool {
+        let _ = timeout;
+        true
+    }
+
+    /// What happened to the records accepted so far.
+    fn stats(&self) -> SinkStats {
+        SinkStats::default()
+    }
+}
+
+/// A sink's delivery counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SinkStats {
+    /// Records written or sent.
+    pub delivered: u64,
+    /// Records put aside on disk to be sent later.
+    pub spooled: u64,
+    /// Records lost, for any reason (full queue, I/O error, rejected by the service).
+    pub dropped: u64,
+}
+
+impl<T: Sink + ?Sized> Sink for Arc<T> {
+    fn accept(&self, record: PendingRecord) {
+        (**self).accept(record)
+    }
+    fn flush(&self, timeout: Duration) -> bool {
+        (**self).flush(timeout)
+    }
+    fn stats(&self) -> SinkStats {
+        (**self).stats()
+    }
+}
+
+/// Keeps finished records in memory: for tests and for inspecting telemetry.
+///
+/// ```
+/// use azsdk_telemetry::export::MemorySink;
+/// let sink = MemorySink::new();
+/// assert!(sink.records().is_empty());
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct MemorySink {
+    records: Arc<Mutex<Vec<Record>>>,
+}
+
+impl MemorySink {
+    /// An empty sink. Clones share the same records.
+    pub fn new() -> Self {
+        MemorySink::default()
+    }
+
+    /// The records received so far, in order.
+    pub fn records(&self) -> Vec<Record> {
+        self.lock().clone()
+    }
+
+    /// The envelopes of the records received so far, as they would be sent.
+    pub fn envelopes(&self) -> Vec<Value> {
+        self.lock()
+            .iter()
+            .map(|record| record.to_envelope(None, 100.0))
+            .collect()
+    }
+
+    /// Forgets every record received so far.
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Record>> {
+        self.records.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Sink for MemorySink {
+    fn accept(&self, record: PendingRecord) {
+        let record = record.finish();
+        self.lock().push(record);
+    }
+
+    fn stats(&self) -> SinkStats {
+        SinkStats {
+            delivered: self.lock().len() as u64,
+            ..SinkStats::default()
+        }
+    }
+}
+
+/// Appends one envelope per line to a local file: the default when no
+/// connection string is configured, and a log to debug telemetry with.
+///
+/// Writing happens on a background thread; a full queue drops and counts.
+/// The file is created (mode 0600 on Unix) with the first record, so an
+/// application that emits nothing leaves nothing behind.
+///
+/// ```
+/// use std::time::Duration;
+/// use azsdk_telemetry::export::{JsonlSink, Sink};
+/// # let dir = tempfile::tempdir().unwrap();
+/// let sink = JsonlSink::new(dir.path().join("telemetry.jsonl"));
+/// assert!(sink.flush(Duration::from_secs(1)));
+/// ```
+#[derive(Debug)]
+pub struct JsonlSink {
+    path: PathBuf,
+    queue: SyncSender<Command>,
+    counters: Arc<Counters>,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    delivered: AtomicU64,
+    dropped: AtomicU64,
+}
+
+// Writes are nearly every command: boxing them would cost an allocation per record.
+#[allow(clippy::large_enum_variant)]
+enum Command {
+    Write(PendingRecord),
+    Flush(mpsc::Sender<()>),
+}
+
+impl JsonlSink {
+    /// Records queued beyond this are dropped and counted.
+    pub const QUEUE_CAPACITY: usize = 8192;
+
+    /// A sink appending to `path` (its folder is created when needed).
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        let path = path.into();
+        let (queue, commands) = mpsc::sync_channel(Self::QUEUE_CAPACITY);
+        let counters = Arc::new(Counters::default());
+        let writer = Writer {
+            path: path.clone(),
+            file: None,
+            counters: Arc::clone(&counters),
+        };
+        let spawned = thread::Builder::new()
+            .name("azsdk-telemetry-jsonl".into())
+            .spawn(move || writer.run(commands));
+        if let Err(error) = spawned {
+            tracing::warn!(target: "azsdk_telemetry::export", %error, "could not start the JSONL writer; records will be dropped");
+        }
+        JsonlSink {
+            path,
+            queue,
+            counters,
+        }
+    }
+
+    /// The file written to.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Sink for JsonlSink {
+    fn accept(&self, record: PendingRecord) {
+        match self.queue.try_send(Command::Write(record)) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+                self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    fn flush(&self, timeout: Duration) -> bool {
+        let (done, finished) = mpsc::channel();
+        let deadline = std::time::Instant::now() + timeout;
+        let mut command = Command::Flush(done);
+        // The queue may be full: retry until the deadline rather than block.
+        loop {
+            match self.queue.try_send(command) {
+                Ok(()) => break,
+                Err(TrySendError::Disconnected(_)) => return false,
+                Err(TrySendError::Full(back)) => {
+                    if std::time::Instant::now() >= deadline {
+                        return false;
+                    }
+                    command = back;
+                    thread::sleep(Duration::from_millis(1));
+                }
+            }
+        }
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        finished.recv_timeout(left).is_ok()
+    }
+
+    fn stats(&self) -> SinkStats {
+        SinkStats {
+            delivered: self.counters.delivered.load(Ordering::Relaxed),
+            spooled: 0,
+            dropped: self.counters.dropped.load(Ordering::Relaxed),
+        }
+    }
+}
+
+struct Writer {
+    path: PathBuf,
+    file: Option<BufWriter<File>>,
+    counters: Arc<Counters>,
+}
+
+impl Writer {
+    fn run(mut self, commands: Receiver<Command>) {
+        while let Ok(command) = commands.recv() {
+            match command {
+                Command::Write(record) => self.write(record.finish()),
+                Command::Flush(done) => {
+                    if let Some(file) = self.file.as_mut() {
+                        if let Err(error) = file.flush() {
+                            tracing::warn!(target: "azsdk_telemetry::export", %error, "could not flush the JSONL file");
+                        }
+                    }
+                    let _ = done.send(());
+                }
+            }
+        }
+        if let Some(mut file) = self.file.take() {
+            let _ = file.flush();
+        }
+    }
+
+    fn write(&mut self, record: Record) {
+        let line = record.to_envelope(None, 100.0).to_string();
+        let written = self.file().and_then(|file| {
+            file.write_all(line.as_bytes())?;
+            file.write_all(b"\n")
+        });
+        match written {
+            Ok(()) => self.counters.delivered.fetch_add(1, Ordering::Relaxed),
+            Err(error) => {
+                tracing::warn!(target: "azsdk_telemetry::export", %error, path = %self.path.display(), "could not write a telemetry record");
+                self.counters.dropped.fetch_add(1, Ordering::Relaxed)
+            }
+        };
+    }
+
+    fn file(&mut self) -> std::io::Result<&mut BufWriter<File>> {
+        if self.file.is_none() {
+            if let Some(parent) = self.path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent)?;
+            }
+            let mut options = OpenOptions::new();
+            options.create(true).append(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            return Ok(self.file.insert(BufWriter::new(options.open(&self.path)?)));
+        }
+        Ok(self.file.as_mut().expect("checked above"))
+    }
+}

@@ -1,0 +1,30 @@
+//! # azsdk-telemetry
+//!
+//! Exact, privacy-safe usage telemetry for tools (MCP servers, CLIs,
+//! services), delivered to Azure Application Insights.
+//!
+//! A tool author annotates functions; each call emits one typed
+//! [`ToolExecuted`] event through `tracing`. The [`TelemetryLayer`] enriches
+//! events with the process context (session, device, platform, MCP client
+//! and agent) and hands them to a sink: Application Insights, a JSONL file,
+//! or memory in tests. Nothing is recorded unless an annotation allows it,
+//! every recorded value is scrubbed, and opting out
+//! (`AZSDK_TELEMETRY_ENABLED=false`, `DO_NOT_TRACK=1`) stops everything
+//! before it is collected.
+//!
+//! The flow, one direction: tool fn → typed event → `tracing` event →
+//! [`TelemetryLayer`] → [`PendingRecord`] → sink → [`Record`] → envelope.
+
+pub mod config;
+pub mod context;
+pub mod event;
+pub mod export;
+mod layer;
+pub mod sanitize;
+
+pub use context::{AgentInfo, ClientInfo, ContextSnapshot, Platform};
+pub use event::{
+    Event, PendingRecord, Record, SystemConfigured, SystemCrashed, SystemInstalled, SystemStarted,
+    SystemStopped, SystemUpdated, ToolExecuted,
+};
+pub use layer::{BuildError, TelemetryBuilder, TelemetryHandle, TelemetryLayer, TelemetryStats};
