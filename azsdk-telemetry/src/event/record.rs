@@ -1,5 +1,6 @@
 //! Records: an event with its time, id and the process context.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -202,25 +203,32 @@ impl PropertyList {
     }
 }
 
-/// Scrubs the user-provided values of an event in place.
+/// Scrubs the user-provided values of an event in place. Messages are cut to
+/// 1 KB here; every other value is cut to the property limit (8192
+/// characters) when the envelope is written.
 fn scrub_event(event: &mut Event) {
+    const MESSAGE: usize = limits::ERROR_MESSAGE_MAX_BYTES;
     match event {
         Event::ToolExecuted(tool) => {
             scrub_json_opt(&mut tool.tool_args, limits::TOOL_ARGS_MAX_BYTES);
-            scrub_opt(&mut tool.tool_response, limits::PROPERTY_VALUE_MAX_CHARS);
-            scrub_opt(&mut tool.language, limits::PROPERTY_VALUE_MAX_CHARS);
-            scrub_opt(&mut tool.plane_type, limits::PROPERTY_VALUE_MAX_CHARS);
-            scrub_opt(&mut tool.service_name, limits::PROPERTY_VALUE_MAX_CHARS);
-            scrub_opt(&mut tool.error_message, limits::ERROR_MESSAGE_MAX_BYTES);
+            scrub_opt(&mut tool.error_message, MESSAGE);
+            for value in [
+                &mut tool.tool_response,
+                &mut tool.language,
+                &mut tool.plane_type,
+                &mut tool.service_name,
+            ] {
+                scrub_opt(value, usize::MAX);
+            }
             for value in tool.dimensions.values_mut() {
-                scrub_in_place(value, limits::PROPERTY_VALUE_MAX_CHARS);
+                scrub_in_place(value, usize::MAX);
             }
         }
         Event::SystemInstalled(_) | Event::SystemStarted(_) | Event::SystemStopped(_) => {}
         Event::SystemCrashed(crashed) => {
-            scrub_in_place(&mut crashed.crash_reason, limits::ERROR_MESSAGE_MAX_BYTES);
-            scrub_opt(&mut crashed.error_message, limits::ERROR_MESSAGE_MAX_BYTES);
-            scrub_opt(&mut crashed.stack_trace, limits::PROPERTY_VALUE_MAX_CHARS);
+            scrub_in_place(&mut crashed.crash_reason, MESSAGE);
+            scrub_opt(&mut crashed.error_message, MESSAGE);
+            scrub_opt(&mut crashed.stack_trace, usize::MAX);
         }
         Event::SystemConfigured(configured) => {
             let mut changes = Some(std::mem::take(&mut configured.config_changes));
@@ -231,10 +239,15 @@ fn scrub_event(event: &mut Event) {
     }
 }
 
+/// Scrubs a value and cuts it to `max_bytes` on a character boundary.
 fn scrub_in_place(value: &mut String, max_bytes: usize) {
-    let scrubbed = sanitize::scrub_limited(value, max_bytes);
-    if scrubbed.as_ref() != value.as_str() {
-        *value = scrubbed.into_owned();
+    let replacement = match sanitize::scrub_limited(value, max_bytes) {
+        Cow::Owned(scrubbed) => Some(scrubbed),
+        // Borrowed: unchanged, or only cut short (rare).
+        Cow::Borrowed(kept) => (kept.len() != value.len()).then(|| kept.to_owned()),
+    };
+    if let Some(replacement) = replacement {
+        *value = replacement;
     }
 }
 
@@ -265,15 +278,13 @@ fn scrub_json_opt(value: &mut Option<String>, max_bytes: usize) {
 /// Returns whether anything changed.
 fn scrub_json_value(value: &mut serde_json::Value) -> bool {
     match value {
-        serde_json::Value::String(text) => {
-            let scrubbed = sanitize::scrub(text);
-            if scrubbed.as_ref() != text.as_str() {
-                *text = scrubbed.into_owned();
+        serde_json::Value::String(text) => match sanitize::scrub(text) {
+            Cow::Owned(scrubbed) => {
+                *text = scrubbed;
                 true
-            } else {
-                false
             }
-        }
+            Cow::Borrowed(_) => false,
+        },
         serde_json::Value::Array(items) => items
             .iter_mut()
             .fold(false, |changed, item| scrub_json_value(item) | changed),

@@ -1,0 +1,107 @@
+//! The layer lives beside the application's own tracing: other layers show
+//! framework events with readable fields, and the telemetry layer neither
+//! records nor enables anything that is not a framework event.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use azsdk_telemetry::export::MemorySink;
+use azsdk_telemetry::{TelemetryLayer, ToolExecuted};
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::prelude::*;
+
+#[derive(Clone, Default)]
+struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Buffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for Buffer {
+    type Writer = Buffer;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+fn telemetry(sink: &MemorySink) -> TelemetryLayer {
+    TelemetryLayer::builder()
+        .ignore_environment()
+        .sink(sink.clone())
+        .build()
+        .unwrap()
+        .0
+}
+
+#[test]
+fn fmt_shows_framework_events_with_readable_fields() {
+    let out = Buffer::default();
+    let sink = MemorySink::new();
+    let subscriber = tracing_subscriber::registry().with(telemetry(&sink)).with(
+        tracing_subscriber::fmt::layer()
+            .with_writer(out.clone())
+            .with_ansi(false),
+    );
+    tracing::subscriber::with_default(subscriber, || {
+        ToolExecuted {
+            tool_name: "azsdk_run_tests".into(),
+            tool_category: "testing".into(),
+            duration: std::time::Duration::from_millis(8234),
+            success: false,
+            error_type: Some("TestFailure".into()),
+            ..ToolExecuted::default()
+        }
+        .emit();
+    });
+    let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+    for expected in [
+        "toolName=\"azsdk_run_tests\"",
+        "toolCategory=\"testing\"",
+        "durationMs=8234",
+        "success=false",
+        "errorType=\"TestFailure\"",
+    ] {
+        assert!(text.contains(expected), "{expected} missing from {text}");
+    }
+    assert_eq!(sink.records().len(), 1);
+}
+
+#[test]
+fn other_events_and_spans_are_neither_recorded_nor_enabled() {
+    let sink = MemorySink::new();
+    let subscriber = tracing_subscriber::registry().with(telemetry(&sink));
+    tracing::subscriber::with_default(subscriber, || {
+        // No other layer wants these: the telemetry layer must not turn them on.
+        assert!(!tracing::enabled!(tracing::Level::INFO));
+        assert!(!tracing::enabled!(target: "my_app", tracing::Level::ERROR));
+        tracing::info!(toolName = "spoof", "not a framework event");
+        let span = tracing::info_span!("work");
+        assert!(span.is_disabled());
+        // Framework events are enabled.
+        assert!(tracing::enabled!(target: azsdk_telemetry::event::TARGET, tracing::Level::INFO));
+    });
+    assert!(sink.records().is_empty());
+}
+
+#[test]
+fn other_layers_still_see_their_own_events() {
+    let out = Buffer::default();
+    let sink = MemorySink::new();
+    let subscriber = tracing_subscriber::registry().with(telemetry(&sink)).with(
+        tracing_subscriber::fmt::layer()
+            .with_writer(out.clone())
+            .with_ansi(false),
+    );
+    tracing::subscriber::with_default(subscriber, || {
+        tracing::warn!(answer = 42, "the application's own log line");
+    });
+    let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+    assert!(text.contains("the application's own log line"), "{text}");
+    assert!(sink.records().is_empty());
+}
