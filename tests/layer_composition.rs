@@ -33,6 +33,7 @@ impl<'a> MakeWriter<'a> for Buffer {
 fn telemetry(sink: &MemorySink) -> TelemetryLayer {
     TelemetryLayer::builder()
         .ignore_environment()
+        .lifecycle_events(false)
         .sink(sink.clone())
         .build()
         .unwrap()

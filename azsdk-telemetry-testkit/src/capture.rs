@@ -19,7 +19,9 @@ pub const CAPTURE_APP_VERSION: &str = "0.0.0-test";
 /// Each capture has its own subscriber, set as this thread's default, so
 /// tests running in parallel never see each other's events. Capture reads
 /// nothing from the environment (a developer's `DO_NOT_TRACK=1` does not
-/// empty it) and writes nothing anywhere: records stay in memory.
+/// empty it) and writes nothing anywhere: records stay in memory. It records
+/// no lifecycle events of its own and installs no panic hook, so what it
+/// holds is exactly what the code under test emitted.
 ///
 /// ```
 /// use azsdk_telemetry::ToolExecuted;
@@ -68,6 +70,9 @@ pub fn capture() -> Capture {
     let sink = MemorySink::new();
     let (layer, handle) = TelemetryLayer::builder()
         .ignore_environment()
+        .lifecycle_events(false)
+        .crash_reporting(false)
+        .first_run_notice(false)
         .app_name("azsdk-telemetry-testkit")
         .app_version(CAPTURE_APP_VERSION)
         .session_id(CAPTURE_SESSION_ID)

@@ -1,6 +1,8 @@
 //! Settings read from the environment: opt-out, connection string, locations.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
 
 /// `AZSDK_TELEMETRY_ENABLED`: `false`, `0`, `no` or `off` turns telemetry off.
 pub const ENV_ENABLED: &str = "AZSDK_TELEMETRY_ENABLED";
@@ -22,6 +24,8 @@ pub enum OptOut {
     DoNotTrack,
     /// The application turned it off in code.
     Code,
+    /// The user's settings file says `telemetry.enabled: false`.
+    Settings,
 }
 
 impl std::fmt::Display for OptOut {
@@ -30,6 +34,7 @@ impl std::fmt::Display for OptOut {
             OptOut::EnabledVariable(value) => write!(f, "{ENV_ENABLED}={value}"),
             OptOut::DoNotTrack => write!(f, "{ENV_DO_NOT_TRACK} is set"),
             OptOut::Code => f.write_str("disabled by the application"),
+            OptOut::Settings => write!(f, "{SETTING_TELEMETRY_ENABLED} is false in the settings"),
         }
     }
 }
@@ -105,6 +110,165 @@ fn file_safe(name: &str) -> String {
     }
 }
 
+/// The setting that turns telemetry off for good: `config set telemetry.enabled false`.
+pub const SETTING_TELEMETRY_ENABLED: &str = "telemetry.enabled";
+
+/// The file, in the state directory, holding settings changed by the user.
+pub const SETTINGS_FILE: &str = "config.json";
+
+/// Why a setting could not be changed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SettingError {
+    /// The key is empty or not made of `name.name` parts.
+    #[error(
+        "`{0}` is not a setting name: use dotted lower-case names such as `telemetry.enabled`"
+    )]
+    InvalidKey(String),
+    /// The value does not fit the setting.
+    #[error("`{value}` is not a valid value for `{key}`: use true or false")]
+    InvalidValue {
+        /// The setting.
+        key: String,
+        /// The value given.
+        value: String,
+    },
+    /// No state directory is known, so nothing can be stored.
+    #[error("no per-user state directory is known: set AZSDK_TELEMETRY_DIR or give the builder a .state_dir(..)")]
+    NoStateDirectory,
+    /// The settings file could not be written.
+    #[error("could not save the settings in {path}: {source}")]
+    Io {
+        /// The settings file.
+        path: PathBuf,
+        /// What failed.
+        source: std::io::Error,
+    },
+}
+
+/// Settings the user changed, stored as `{"telemetry.enabled": false, ...}` in
+/// [`SETTINGS_FILE`] in the state directory.
+///
+/// ```
+/// use azsdk_telemetry::config::Settings;
+/// # let dir = tempfile::tempdir().unwrap();
+/// let mut settings = Settings::load(dir.path());
+/// assert_eq!(settings.telemetry_enabled(), None);
+/// settings.set("telemetry.enabled", "false")?;
+/// settings.save()?;
+/// assert_eq!(Settings::load(dir.path()).telemetry_enabled(), Some(false));
+/// # Ok::<(), azsdk_telemetry::config::SettingError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Settings {
+    path: PathBuf,
+    values: Map<String, Value>,
+}
+
+impl Settings {
+    /// The settings stored in `dir`; a missing or unreadable file means none.
+    pub fn load(dir: &Path) -> Settings {
+        let path = dir.join(SETTINGS_FILE);
+        let values = std::fs::read(&path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default();
+        Settings { path, values }
+    }
+
+    /// A setting's value.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.values.get(key)
+    }
+
+    /// The `telemetry.enabled` setting, when the user made one.
+    pub fn telemetry_enabled(&self) -> Option<bool> {
+        self.get(SETTING_TELEMETRY_ENABLED).and_then(Value::as_bool)
+    }
+
+    /// Sets `key` from its command-line text and returns the typed value:
+    /// `telemetry.enabled` takes a boolean; other keys keep `true`/`false`
+    /// and numbers typed, anything else as a string.
+    ///
+    /// # Errors
+    /// [`SettingError::InvalidKey`] or [`SettingError::InvalidValue`].
+    pub fn set(&mut self, key: &str, value: &str) -> Result<Value, SettingError> {
+        let valid_key = !key.is_empty()
+            && key.split('.').all(|part| {
+                !part.is_empty()
+                    && part.chars().all(|c| {
+                        c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-'
+                    })
+            });
+        if !valid_key {
+            return Err(SettingError::InvalidKey(key.to_owned()));
+        }
+        let parsed = match (key, parse_bool(value)) {
+            (SETTING_TELEMETRY_ENABLED, Some(flag)) => Value::Bool(flag),
+            (SETTING_TELEMETRY_ENABLED, None) => {
+                return Err(SettingError::InvalidValue {
+                    key: key.to_owned(),
+                    value: value.to_owned(),
+                })
+            }
+            (_, Some(flag)) => Value::Bool(flag),
+            (_, None) => value
+                .trim()
+                .parse::<i64>()
+                .map_or_else(|_| Value::String(value.to_owned()), Value::from),
+        };
+        self.values.insert(key.to_owned(), parsed.clone());
+        Ok(parsed)
+    }
+
+    /// Writes the settings (mode 0600 in a 0700 directory on Unix).
+    ///
+    /// # Errors
+    /// [`SettingError::Io`] when the file cannot be written.
+    pub fn save(&self) -> Result<(), SettingError> {
+        let io = |source| SettingError::Io {
+            path: self.path.clone(),
+            source,
+        };
+        if let Some(dir) = self.path.parent() {
+            crate::lifecycle::create_private_dir(dir).map_err(io)?;
+        }
+        let bytes =
+            serde_json::to_vec_pretty(&self.values).map_err(|e| io(std::io::Error::other(e)))?;
+        crate::lifecycle::write_atomically(&self.path, &bytes).map_err(io)
+    }
+}
+
+/// `telemetry.enabled` as the spec's `configChanges` key: `telemetryEnabled`.
+///
+/// ```
+/// assert_eq!(azsdk_telemetry::config::camel_key("telemetry.enabled"), "telemetryEnabled");
+/// assert_eq!(azsdk_telemetry::config::camel_key("log_level"), "logLevel");
+/// ```
+pub fn camel_key(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    let mut upper = false;
+    for c in key.chars() {
+        if matches!(c, '.' | '_' | '-') {
+            upper = !out.is_empty();
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn parse_bool(value: &str) -> Option<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,6 +315,40 @@ mod tests {
             Some(OptOut::DoNotTrack)
         );
         assert_eq!(opt_out_from(env(&[(ENV_DO_NOT_TRACK, "0")])), None);
+    }
+
+    #[test]
+    fn settings_validate_keys_and_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = Settings::load(dir.path());
+        assert!(matches!(
+            settings.set("Telemetry..x", "1"),
+            Err(SettingError::InvalidKey(_))
+        ));
+        assert!(matches!(
+            settings.set(SETTING_TELEMETRY_ENABLED, "maybe"),
+            Err(SettingError::InvalidValue { .. })
+        ));
+        assert_eq!(
+            settings.set("log.level", "debug").unwrap(),
+            Value::from("debug")
+        );
+        assert_eq!(settings.set("retries", "3").unwrap(), Value::from(3));
+        assert_eq!(
+            settings.set(SETTING_TELEMETRY_ENABLED, "off").unwrap(),
+            Value::Bool(false)
+        );
+        settings.save().unwrap();
+        let loaded = Settings::load(dir.path());
+        assert_eq!(loaded.telemetry_enabled(), Some(false));
+        assert_eq!(loaded.get("log.level"), Some(&Value::from("debug")));
+    }
+
+    #[test]
+    fn a_corrupt_settings_file_means_no_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(SETTINGS_FILE), b"[1,2").unwrap();
+        assert_eq!(Settings::load(dir.path()).telemetry_enabled(), None);
     }
 
     #[test]

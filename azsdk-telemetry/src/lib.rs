@@ -20,6 +20,7 @@ pub mod context;
 pub mod event;
 pub mod export;
 mod layer;
+pub mod lifecycle;
 pub mod sanitize;
 
 pub use context::{AgentInfo, ClientInfo, ContextSnapshot, Platform};

@@ -49,6 +49,14 @@ pub trait Sink: Send + Sync + 'static {
     fn stats(&self) -> SinkStats {
         SinkStats::default()
     }
+
+    /// Takes a record the process may not outlive (a crash): it must be on
+    /// disk or sent when this returns, within `deadline`. The default
+    /// accepts and flushes; an exporter writes it to its spool.
+    fn persist_before_exit(&self, record: PendingRecord, deadline: Duration) {
+        self.accept(record);
+        self.flush(deadline);
+    }
 }
 
 /// A sink's delivery counters.
@@ -71,6 +79,9 @@ impl<T: Sink + ?Sized> Sink for Arc<T> {
     }
     fn stats(&self) -> SinkStats {
         (**self).stats()
+    }
+    fn persist_before_exit(&self, record: PendingRecord, deadline: Duration) {
+        (**self).persist_before_exit(record, deadline)
     }
 }
 

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::{Instant, SystemTime};
 
 use tracing_subscriber::filter::Filtered;
 
@@ -9,10 +10,11 @@ use super::core::{Core, LayerCounters};
 use super::filter::OwnEvents;
 use super::handle::TelemetryHandle;
 use super::TelemetryLayer;
-use crate::config::{self, OptOut};
-use crate::context::{AgentInfo, ClientInfo, ContextSnapshot, Platform, SharedContext};
+use crate::config::{self, OptOut, Settings};
+use crate::context::{self, AgentInfo, ClientInfo, ContextSnapshot, Platform, SharedContext};
 use crate::event::PendingRecord;
 use crate::export::{JsonlSink, Sink};
+use crate::lifecycle::{self, Lifecycle, LifecycleOptions, SessionKind, StateStore};
 
 /// Why a layer could not be built. Each message says what to change.
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +40,12 @@ pub enum BuildError {
 /// connection string (code, then `APPLICATIONINSIGHTS_CONNECTION_STRING`);
 /// a JSONL file (code, then `AZSDK_TELEMETRY_JSONL`); else the JSONL file
 /// `telemetry.jsonl` in the per-user state directory.
+///
+/// With a state directory (`AZSDK_TELEMETRY_DIR`, the per-user default, or
+/// [`state_dir`](Self::state_dir)) the lifecycle runs with no further code:
+/// `SystemInstalled` or `SystemUpdated`, then `SystemStarted` at build,
+/// `SystemStopped` when the handle goes, `SystemCrashed` from a panic hook,
+/// the first-run notice once on stderr, and CLI sessions across invocations.
 ///
 /// ```
 /// use azsdk_telemetry::{Platform, TelemetryLayer};
@@ -68,6 +76,8 @@ pub struct TelemetryBuilder {
     connection_string: Option<String>,
     enabled: Option<bool>,
     ignore_environment: bool,
+    state_dir: Option<PathBuf>,
+    lifecycle: LifecycleOptions,
 }
 
 impl std::fmt::Debug for TelemetryBuilder {
@@ -163,9 +173,70 @@ impl TelemetryBuilder {
         self
     }
 
+    /// The per-user state directory (install/update state, CLI session,
+    /// settings, default JSONL log). Default: [`config::state_dir`].
+    pub fn state_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.state_dir = Some(dir.into());
+        self
+    }
+
+    /// Whether to record the lifecycle events (`SystemInstalled`,
+    /// `SystemUpdated`, `SystemStarted`, `SystemStopped`). Default: on.
+    pub fn lifecycle_events(mut self, on: bool) -> Self {
+        self.lifecycle.events = on;
+        self
+    }
+
+    /// Whether a panic on the main thread records `SystemCrashed` before the
+    /// process dies. Default: on.
+    pub fn crash_reporting(mut self, on: bool) -> Self {
+        self.lifecycle.crash_reporting = on;
+        self
+    }
+
+    /// Whether to print the first-run notice (once per user, on stderr). Default: on.
+    pub fn first_run_notice(mut self, on: bool) -> Self {
+        self.lifecycle.notice = on.then(String::new);
+        self
+    }
+
+    /// The first-run notice's text, instead of [`lifecycle::default_notice`].
+    pub fn first_run_notice_text(mut self, text: impl Into<String>) -> Self {
+        self.lifecycle.notice = Some(text.into());
+        self
+    }
+
+    /// `installMethod` of `SystemInstalled`: `cargo`, `npm`, `brew`, `vscode-extension`...
+    pub fn install_method(mut self, method: impl Into<String>) -> Self {
+        self.lifecycle.install_method = Some(method.into());
+        self
+    }
+
+    /// `updateMethod` of `SystemUpdated`: `automatic` or `manual`.
+    pub fn update_method(mut self, method: impl Into<String>) -> Self {
+        self.lifecycle.update_method = Some(method.into());
+        self
+    }
+
+    /// How sessions are delimited. Default: one per process; CLIs use
+    /// [`SessionKind::cli`] so a session spans invocations.
+    pub fn session(mut self, kind: SessionKind) -> Self {
+        self.lifecycle.session = kind;
+        self
+    }
+
+    /// When start-up began, for `SystemStarted`'s duration. Default: the
+    /// process's start where the platform tells it (Linux), else the build.
+    pub fn startup_began(mut self, at: Instant) -> Self {
+        self.lifecycle.started_at = Some(at);
+        self
+    }
+
     /// Reads nothing from the environment: no opt-out variables, no
-    /// connection string, no paths. For tests, whose results must not depend
-    /// on the machine they run on; never for a shipped application.
+    /// connection string, no default state directory, no platform or device
+    /// detection (identity is `N/A` unless set). For tests, whose results
+    /// must not depend on the machine they run on; never for a shipped
+    /// application.
     pub fn ignore_environment(mut self) -> Self {
         self.ignore_environment = true;
         self
@@ -186,23 +257,37 @@ impl TelemetryBuilder {
                     .filter(|value| !value.trim().is_empty())
             }
         };
+        let app_name = self.resolved_app_name();
+        let state_dir = self.state_dir.clone().or_else(|| {
+            (!self.ignore_environment)
+                .then(|| config::state_dir(&app_name))
+                .flatten()
+        });
         let opt_out = match self.enabled {
             Some(false) => Some(OptOut::Code),
             _ if self.ignore_environment => None,
             _ => config::opt_out_from_env(),
-        };
-        let context = Arc::new(SharedContext::new(self.snapshot()));
+        }
+        .or_else(|| {
+            let settings = Settings::load(state_dir.as_deref()?);
+            (settings.telemetry_enabled() == Some(false)).then_some(OptOut::Settings)
+        });
         let counters = Arc::new(LayerCounters::default());
         if let Some(reason) = opt_out {
+            // Nothing is detected, read or created: an inert layer.
+            let context = Arc::new(SharedContext::new(ContextSnapshot {
+                is_opted_in: false,
+                ..ContextSnapshot::default()
+            }));
             let core = Core {
                 sink: Arc::new(Discard),
                 context: Arc::clone(&context),
-                counters: Arc::clone(&counters),
+                counters,
             };
             let layer = TelemetryLayer {
-                inner: Filtered::new(core, OwnEvents { on: false }),
+                inner: Filtered::new(core, OwnEvents::new(false)),
             };
-            return Ok((layer, TelemetryHandle::disabled(reason, context)));
+            return Ok((layer, TelemetryHandle::disabled(reason, context, state_dir)));
         }
 
         let sink: Arc<dyn Sink> = if let Some(sink) = self.sink.clone() {
@@ -216,21 +301,62 @@ impl TelemetryBuilder {
                 .or_else(|| env(config::ENV_JSONL).map(PathBuf::from))
             {
                 Some(path) => path,
-                None => config::state_dir(&self.resolved_app_name())
+                None => state_dir
+                    .as_ref()
                     .ok_or(BuildError::NoStateDirectory)?
                     .join("telemetry.jsonl"),
             };
             Arc::new(JsonlSink::new(path))
         };
+
+        let lifecycle = Lifecycle::new(
+            state_dir.clone().map(StateStore::new),
+            self.lifecycle.clone(),
+        );
+        let startup = lifecycle.start(
+            self.app_version.as_deref().unwrap_or(UNKNOWN_VERSION),
+            SystemTime::now(),
+        );
+        let mut snapshot = self.snapshot(app_name);
+        if let (None, Some(session)) = (&self.session_id, &startup.session_id) {
+            snapshot.session_id = session.clone();
+        }
+        let app_for_notice = snapshot.app_name.clone();
+        let context = Arc::new(SharedContext::new(snapshot));
+        if startup.show_notice {
+            if let Some(text) = &self.lifecycle.notice {
+                let default;
+                let text = if text.is_empty() {
+                    default = lifecycle::default_notice(&app_for_notice);
+                    &default
+                } else {
+                    text
+                };
+                lifecycle::show_notice(text);
+            }
+        }
+        for event in startup.events {
+            counters
+                .emitted
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            sink.accept(PendingRecord::new(event, context.snapshot()));
+        }
+        if self.lifecycle.crash_reporting && lifecycle.options().events {
+            lifecycle::watch_crashes(&sink, &context);
+        }
+
+        let switch = OwnEvents::new(true);
         let core = Core {
             sink: Arc::clone(&sink),
             context: Arc::clone(&context),
             counters: Arc::clone(&counters),
         };
         let layer = TelemetryLayer {
-            inner: Filtered::new(core, OwnEvents { on: true }),
+            inner: Filtered::new(core, switch.clone()),
         };
-        Ok((layer, TelemetryHandle::enabled(sink, context, counters)))
+        let handle =
+            TelemetryHandle::enabled(sink, context, counters, switch, lifecycle, state_dir);
+        Ok((layer, handle))
     }
 
     fn resolved_app_name(&self) -> String {
@@ -242,34 +368,49 @@ impl TelemetryBuilder {
         })
     }
 
-    fn snapshot(&self) -> ContextSnapshot {
+    fn snapshot(&self, app_name: String) -> ContextSnapshot {
         let defaults = ContextSnapshot::default();
+        let detect = !self.ignore_environment;
+        let (mac_address_hash, dev_device_id) = match (&self.mac_address_hash, &self.dev_device_id)
+        {
+            (Some(mac), Some(device)) => (mac.clone(), device.clone()),
+            _ if detect => context::detect_identity(),
+            _ => (
+                defaults.mac_address_hash.clone(),
+                defaults.dev_device_id.clone(),
+            ),
+        };
+        let platform = match &self.platform {
+            Some(platform) => platform.clone(),
+            None if detect => context::detect_platform(),
+            None => Platform::Cli,
+        };
+        let execution_mode = self
+            .execution_mode
+            .clone()
+            .or_else(|| detect.then(context::detect_execution_mode));
         ContextSnapshot {
-            app_name: self.resolved_app_name(),
+            app_name,
             version: self
                 .app_version
                 .clone()
-                .unwrap_or_else(|| "unknown".to_owned()),
+                .unwrap_or_else(|| UNKNOWN_VERSION.to_owned()),
             session_id: self
                 .session_id
                 .clone()
                 .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
-            mac_address_hash: self
-                .mac_address_hash
-                .clone()
-                .unwrap_or(defaults.mac_address_hash),
-            dev_device_id: self.dev_device_id.clone().unwrap_or(defaults.dev_device_id),
-            platform: self
-                .platform
-                .as_ref()
-                .map_or(defaults.platform, |p| p.as_str().to_owned()),
+            mac_address_hash,
+            dev_device_id,
+            platform: platform.as_str().to_owned(),
             client: self.client.clone(),
             agent: self.agent.clone(),
-            execution_mode: self.execution_mode.clone(),
+            execution_mode,
             ..defaults
         }
     }
 }
+
+const UNKNOWN_VERSION: &str = "unknown";
 
 /// The sink of an opted-out layer: never called, since its filter admits nothing.
 struct Discard;

@@ -2,6 +2,9 @@
 //! callsites and nothing else, so the rest of the application's tracing is
 //! neither slowed down nor captured.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
 use tracing::level_filters::LevelFilter;
 use tracing::subscriber::Interest;
 use tracing::Metadata;
@@ -10,14 +13,34 @@ use tracing_subscriber::layer::{Context, Filter};
 use crate::event::TARGET;
 
 /// Interest in framework events only; none at all when telemetry is off.
-#[derive(Debug, Clone, Copy)]
+///
+/// The switch can be turned off at run time (the user opted out through the
+/// application); [`OwnEvents::turn_off`] then has `tracing` ask every
+/// callsite again, so instrumented calls go back to costing one check.
+#[derive(Debug, Clone)]
 pub(crate) struct OwnEvents {
-    pub(crate) on: bool,
+    on: Arc<AtomicBool>,
 }
 
 impl OwnEvents {
+    pub(crate) fn new(on: bool) -> Self {
+        OwnEvents {
+            on: Arc::new(AtomicBool::new(on)),
+        }
+    }
+
+    pub(crate) fn turn_off(&self) {
+        if self.on.swap(false, Ordering::SeqCst) {
+            tracing::callsite::rebuild_interest_cache();
+        }
+    }
+
+    fn is_on(&self) -> bool {
+        self.on.load(Ordering::Relaxed)
+    }
+
     fn wants(&self, metadata: &Metadata<'_>) -> bool {
-        self.on && metadata.target() == TARGET
+        self.is_on() && metadata.target() == TARGET
     }
 }
 
@@ -35,7 +58,7 @@ impl<S> Filter<S> for OwnEvents {
     }
 
     fn max_level_hint(&self) -> Option<LevelFilter> {
-        Some(if self.on {
+        Some(if self.is_on() {
             LevelFilter::INFO
         } else {
             LevelFilter::OFF

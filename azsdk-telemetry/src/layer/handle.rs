@@ -1,20 +1,26 @@
-//! The application's handle on a running layer: flush, context updates, counters.
+//! The application's handle on a running layer: flush, shutdown, context
+//! updates, settings, counters.
 
-use std::sync::atomic::Ordering;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use super::core::LayerCounters;
-use crate::config::OptOut;
+use super::filter::OwnEvents;
+use crate::config::{self, OptOut, SettingError, Settings};
 use crate::context::{AgentInfo, ClientInfo, SharedContext};
+use crate::event::{Event, PendingRecord, SystemConfigured};
 use crate::export::{Sink, SinkStats};
+use crate::lifecycle::Lifecycle;
 
 /// How long dropping a handle waits for records to be written or sent.
 pub const DEFAULT_SHUTDOWN_DEADLINE: Duration = Duration::from_secs(2);
 
 /// Controls a built [`TelemetryLayer`](crate::TelemetryLayer). Dropping it
-/// flushes within [`DEFAULT_SHUTDOWN_DEADLINE`]; call
-/// [`flush`](Self::flush) to choose the deadline.
+/// records `SystemStopped` (when lifecycle events are on) and flushes within
+/// [`DEFAULT_SHUTDOWN_DEADLINE`]; [`shutdown`](Self::shutdown) chooses the
+/// deadline.
 ///
 /// ```
 /// use std::time::Duration;
@@ -30,22 +36,24 @@ pub const DEFAULT_SHUTDOWN_DEADLINE: Duration = Duration::from_secs(2);
 /// # Ok::<(), azsdk_telemetry::BuildError>(())
 /// ```
 pub struct TelemetryHandle {
-    state: State,
     context: Arc<SharedContext>,
+    state_dir: Option<PathBuf>,
+    active: Option<Active>,
+    opt_out: Option<OptOut>,
 }
 
-enum State {
-    Enabled {
-        sink: Arc<dyn Sink>,
-        counters: Arc<LayerCounters>,
-    },
-    Disabled(OptOut),
+struct Active {
+    sink: Arc<dyn Sink>,
+    counters: Arc<LayerCounters>,
+    switch: OwnEvents,
+    lifecycle: Lifecycle,
+    stopped: AtomicBool,
 }
 
 /// What the layer and its sink did so far.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TelemetryStats {
-    /// Framework events the layer turned into records.
+    /// Events turned into records: tool calls, lifecycle events, configuration events.
     pub emitted: u64,
     /// Of those, tool calls.
     pub tool_calls: u64,
@@ -57,6 +65,7 @@ impl std::fmt::Debug for TelemetryHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TelemetryHandle")
             .field("enabled", &self.is_enabled())
+            .field("opt_out", &self.opt_out)
             .field("stats", &self.stats())
             .finish()
     }
@@ -67,31 +76,50 @@ impl TelemetryHandle {
         sink: Arc<dyn Sink>,
         context: Arc<SharedContext>,
         counters: Arc<LayerCounters>,
+        switch: OwnEvents,
+        lifecycle: Lifecycle,
+        state_dir: Option<PathBuf>,
     ) -> Self {
         TelemetryHandle {
-            state: State::Enabled { sink, counters },
             context,
+            state_dir,
+            active: Some(Active {
+                sink,
+                counters,
+                switch,
+                lifecycle,
+                stopped: AtomicBool::new(false),
+            }),
+            opt_out: None,
         }
     }
 
-    pub(super) fn disabled(reason: OptOut, context: Arc<SharedContext>) -> Self {
+    pub(super) fn disabled(
+        reason: OptOut,
+        context: Arc<SharedContext>,
+        state_dir: Option<PathBuf>,
+    ) -> Self {
         TelemetryHandle {
-            state: State::Disabled(reason),
             context,
+            state_dir,
+            active: None,
+            opt_out: Some(reason),
         }
     }
 
     /// Whether telemetry is being collected.
     pub fn is_enabled(&self) -> bool {
-        matches!(self.state, State::Enabled { .. })
+        self.active.is_some() && self.opt_out.is_none()
     }
 
     /// Why telemetry is off, when it is.
     pub fn opt_out(&self) -> Option<&OptOut> {
-        match &self.state {
-            State::Disabled(reason) => Some(reason),
-            State::Enabled { .. } => None,
-        }
+        self.opt_out.as_ref()
+    }
+
+    /// The session id of every event.
+    pub fn session_id(&self) -> String {
+        self.context.snapshot().session_id.clone()
     }
 
     /// Sets the MCP client for every later event (learned at `initialize`).
@@ -104,31 +132,115 @@ impl TelemetryHandle {
         self.context.update(|ctx| ctx.agent = agent);
     }
 
+    /// Records an event directly, without going through `tracing`: for
+    /// events the application reports about itself from code that may run
+    /// outside the subscriber (start-up, shutdown, settings).
+    pub fn record(&self, event: impl Into<Event>) {
+        if let (Some(active), None) = (&self.active, &self.opt_out) {
+            active.counters.emitted.fetch_add(1, Ordering::Relaxed);
+            active
+                .sink
+                .accept(PendingRecord::new(event.into(), self.context.snapshot()));
+        }
+    }
+
+    /// Changes a setting the way `azsdk config set KEY VALUE` would: stores
+    /// it in the per-user settings file and records one `SystemConfigured`
+    /// with the change (`{"telemetryEnabled":false}`). Turning telemetry off
+    /// records that event, flushes it, and then goes silent for good: later
+    /// runs read the setting and collect nothing. Turning it back on takes
+    /// effect at the next start.
+    ///
+    /// ```
+    /// use azsdk_telemetry::TelemetryLayer;
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let (_layer, handle) = TelemetryLayer::builder()
+    ///     .state_dir(dir.path())
+    ///     .first_run_notice(false)
+    ///     .build::<tracing_subscriber::Registry>()?;
+    /// handle.configure("telemetry.enabled", "false")?;
+    /// assert!(!handle.is_enabled());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`SettingError`] for an unknown key shape, a bad value, no state
+    /// directory, or a settings file that cannot be written.
+    pub fn configure(&mut self, key: &str, value: &str) -> Result<(), SettingError> {
+        let dir = self
+            .state_dir
+            .as_ref()
+            .ok_or(SettingError::NoStateDirectory)?;
+        let mut settings = Settings::load(dir);
+        let parsed = settings.set(key, value)?;
+        let turning_off =
+            key == config::SETTING_TELEMETRY_ENABLED && parsed == serde_json::Value::Bool(false);
+        if turning_off {
+            self.context.update(|ctx| ctx.is_opted_in = false);
+        }
+        let mut changes = serde_json::Map::new();
+        changes.insert(config::camel_key(key), parsed);
+        self.record(SystemConfigured {
+            config_changes: serde_json::Value::Object(changes).to_string(),
+        });
+        settings.save()?;
+        if turning_off {
+            if let Some(active) = &self.active {
+                active.sink.flush(DEFAULT_SHUTDOWN_DEADLINE);
+                active.switch.turn_off();
+            }
+            self.opt_out = Some(OptOut::Settings);
+        }
+        Ok(())
+    }
+
     /// Waits until every record emitted so far is written or sent (or put in
     /// the spool), but never longer than `timeout`. Returns whether everything
     /// was flushed in time.
     pub fn flush(&self, timeout: Duration) -> bool {
-        match &self.state {
-            State::Enabled { sink, .. } => sink.flush(timeout),
-            State::Disabled(_) => true,
+        match &self.active {
+            Some(active) => active.sink.flush(timeout),
+            None => true,
         }
+    }
+
+    /// Records `SystemStopped` (once) and flushes within `timeout`. Returns
+    /// whether everything was flushed in time.
+    pub fn shutdown(self, timeout: Duration) -> bool {
+        self.stop(timeout)
+    }
+
+    fn stop(&self, timeout: Duration) -> bool {
+        let Some(active) = &self.active else {
+            return true;
+        };
+        if active.stopped.swap(true, Ordering::SeqCst) {
+            return true;
+        }
+        if self.opt_out.is_none() {
+            let calls = active.counters.tool_calls.load(Ordering::Relaxed);
+            if let Some(stopped) = active.lifecycle.stop(calls, SystemTime::now()) {
+                self.record(stopped);
+            }
+        }
+        active.sink.flush(timeout)
     }
 
     /// Counters so far.
     pub fn stats(&self) -> TelemetryStats {
-        match &self.state {
-            State::Enabled { sink, counters } => TelemetryStats {
-                emitted: counters.emitted.load(Ordering::Relaxed),
-                tool_calls: counters.tool_calls.load(Ordering::Relaxed),
-                sink: sink.stats(),
+        match &self.active {
+            Some(active) => TelemetryStats {
+                emitted: active.counters.emitted.load(Ordering::Relaxed),
+                tool_calls: active.counters.tool_calls.load(Ordering::Relaxed),
+                sink: active.sink.stats(),
             },
-            State::Disabled(_) => TelemetryStats::default(),
+            None => TelemetryStats::default(),
         }
     }
 }
 
 impl Drop for TelemetryHandle {
     fn drop(&mut self) {
-        self.flush(DEFAULT_SHUTDOWN_DEADLINE);
+        self.stop(DEFAULT_SHUTDOWN_DEADLINE);
     }
 }

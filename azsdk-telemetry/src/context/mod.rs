@@ -1,8 +1,20 @@
 //! The process context every event is enriched with: session, device
 //! identity, platform, application version, MCP client and agent.
 
+mod detect;
+mod device;
+
 use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock};
+
+pub use detect::{
+    detect_execution_mode, detect_execution_mode_from, detect_platform, detect_platform_from,
+    AGENT_INVOKED, DIRECT,
+};
+pub use device::{
+    detect_identity, device_id_path, mac_address_hash, primary_mac_address,
+    read_or_create_device_id, sha256_hex, shared_device_id,
+};
 
 /// The value the spec asks for when an identifier cannot be computed.
 pub const NOT_AVAILABLE: &str = "N/A";
