@@ -69,7 +69,12 @@ pub fn bar_chart(rows: &[(String, f64, String)], color: &str) -> String {
         return "<p class=\"empty\">No data in the window.</p>".to_owned();
     }
     let (width, label_width, row_height) = (520.0, 190.0, 22.0);
-    let bar_space = width - label_width - 70.0;
+    // Room after the bars for the longest value text (about 6.5 px a character at 11 px).
+    let text_room = rows
+        .iter()
+        .map(|r| r.2.chars().count() as f64 * 6.5 + 10.0)
+        .fold(40.0, f64::max);
+    let bar_space = (width - label_width - text_room).max(60.0);
     let max = rows.iter().map(|r| r.1).fold(0.0, f64::max);
     let height = rows.len() as f64 * row_height + 6.0;
     let mut svg = format!(
