@@ -15,13 +15,26 @@
 //! The flow, one direction: tool fn → typed event → `tracing` event →
 //! [`TelemetryLayer`] → [`PendingRecord`] → sink → [`Record`] → envelope.
 
+pub mod args;
+pub mod classify;
 pub mod config;
 pub mod context;
 pub mod event;
 pub mod export;
 mod layer;
 pub mod lifecycle;
+mod response;
 pub mod sanitize;
+pub mod tool_call;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+pub use args::{ArgValue, ArgsRecorder, TelemetryArgs};
+pub use azsdk_telemetry_macros::{telemetry_tool, TelemetryArgs, TelemetryError};
+pub use classify::TelemetryError;
+pub use response::ToolResponse;
 
 pub use context::{AgentInfo, ClientInfo, ContextSnapshot, Platform};
 pub use event::{

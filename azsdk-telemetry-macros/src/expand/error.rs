@@ -1,0 +1,164 @@
+//! `#[derive(TelemetryError)]`: `errorType` per variant (default: its name),
+//! the message from `Display` unless `skip_message`, `expected` outcomes, and
+//! `transparent` forwarding to the one inner error.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote};
+use syn::{Data, DeriveInput, Fields};
+
+use super::{runtime, with_error};
+use crate::attr::{ERROR_CONTAINER, ERROR_VARIANT};
+use crate::check::{self, ErrorRule};
+
+pub(crate) fn derive(input: DeriveInput) -> TokenStream {
+    let container = ERROR_CONTAINER.parse_attrs(&input.attrs);
+    let krate = container
+        .as_ref()
+        .map(check::krate)
+        .unwrap_or_else(|_| syn::parse_quote!(::azsdk_telemetry));
+    let rt = runtime(&krate);
+    let expanded = container.and_then(|container| arms(&input, &container, &rt));
+    match expanded {
+        Ok(arms) => implementation(&input, &rt, arms),
+        Err(error) => {
+            let stub = Arms {
+                error_type: vec![quote!(_ => "Error",)],
+                message: vec![quote!(_ => ::core::option::Option::None,)],
+                failure: vec![quote!(_ => true,)],
+            };
+            with_error(error, implementation(&input, &rt, stub))
+        }
+    }
+}
+
+/// Match arms of the three trait methods.
+#[derive(Default)]
+struct Arms {
+    error_type: Vec<TokenStream>,
+    message: Vec<TokenStream>,
+    failure: Vec<TokenStream>,
+}
+
+fn arms(
+    input: &DeriveInput,
+    container: &crate::attr::Entries,
+    rt: &TokenStream,
+) -> syn::Result<Arms> {
+    let mut arms = Arms::default();
+    match &input.data {
+        Data::Struct(data) => {
+            let rule =
+                check::error_rule(container, Some(data.fields.len()), &ErrorRule::default())?;
+            let pattern = bind_one(quote!(Self), &data.fields, rule.transparent);
+            arms.push(rt, &pattern, &input.ident, &rule);
+        }
+        Data::Enum(data) => {
+            if let Some(span) = container.flag("transparent") {
+                return Err(syn::Error::new(
+                    span,
+                    "`transparent` on an enum: put it on the variant that wraps another error",
+                ));
+            }
+            let defaults = check::error_rule(container, None, &ErrorRule::default())?;
+            for variant in &data.variants {
+                let entries = ERROR_VARIANT.parse_attrs(&variant.attrs)?;
+                let rule = check::error_rule(&entries, Some(variant.fields.len()), &defaults)?;
+                let ident = &variant.ident;
+                let pattern = bind_one(quote!(Self::#ident), &variant.fields, rule.transparent);
+                arms.push(rt, &pattern, ident, &rule);
+            }
+        }
+        Data::Union(data) => {
+            return Err(syn::Error::new_spanned(
+                data.union_token,
+                "`TelemetryError` cannot be derived for a union",
+            ))
+        }
+    }
+    Ok(arms)
+}
+
+fn inner() -> syn::Ident {
+    format_ident!("__azsdk_inner", span = Span::mixed_site())
+}
+
+/// `Path { .. }`, or with `transparent` the one field bound to `__azsdk_inner`.
+fn bind_one(path: TokenStream, fields: &Fields, transparent: bool) -> TokenStream {
+    let inner = inner();
+    match (transparent, fields) {
+        (true, Fields::Named(named)) => {
+            let field = named.named.first().and_then(|field| field.ident.as_ref());
+            quote!(#path { #field: #inner, .. })
+        }
+        (true, Fields::Unnamed(_)) => quote!(#path(#inner, ..)),
+        _ => quote!(#path { .. }),
+    }
+}
+
+impl Arms {
+    fn push(
+        &mut self,
+        rt: &TokenStream,
+        pattern: &TokenStream,
+        ident: &syn::Ident,
+        rule: &ErrorRule,
+    ) {
+        if rule.transparent {
+            let inner = inner();
+            let classify = quote! {{
+                #[allow(unused_imports)]
+                use #rt::probe::*;
+                (&&&&&&__AzsdkErr(#inner)).__azsdk_classify()
+            }};
+            self.error_type
+                .push(quote!(#pattern => #classify.error_type,));
+            self.message.push(quote!(#pattern => #classify.message,));
+            self.failure.push(quote!(#pattern => #classify.failure,));
+            return;
+        }
+        let error_type = rule.error_type.clone().unwrap_or_else(|| {
+            let name = ident.to_string();
+            name.strip_prefix("r#").unwrap_or(&name).to_owned()
+        });
+        self.error_type.push(quote!(#pattern => #error_type,));
+        self.message.push(if rule.skip_message {
+            quote!(#pattern => ::core::option::Option::None,)
+        } else {
+            quote!(#pattern => ::core::option::Option::Some(::std::string::ToString::to_string(self)),)
+        });
+        let failure = !rule.expected;
+        self.failure.push(quote!(#pattern => #failure,));
+    }
+}
+
+fn implementation(input: &DeriveInput, rt: &TokenStream, arms: Arms) -> TokenStream {
+    let name = &input.ident;
+    let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
+    let Arms {
+        error_type,
+        message,
+        failure,
+    } = arms;
+    let body = |arms: Vec<TokenStream>| {
+        if arms.is_empty() {
+            quote!(match *self {})
+        } else {
+            quote!(match self { #(#arms)* })
+        }
+    };
+    let (error_type, message, failure) = (body(error_type), body(message), body(failure));
+    quote! {
+        #[automatically_derived]
+        impl #impl_generics #rt::TelemetryError for #name #ty_generics #where_clause {
+            fn error_type(&self) -> &'static str {
+                #error_type
+            }
+            fn error_message(&self) -> ::core::option::Option<::std::string::String> {
+                #message
+            }
+            fn is_failure(&self) -> bool {
+                #failure
+            }
+        }
+    }
+}

@@ -1,0 +1,251 @@
+//! The guard behind `#[telemetry_tool]`: one [`ToolCall`] per call, from the
+//! arguments to the outcome, and [`ToolFuture`] for async tools.
+//!
+//! A call that never finishes still reports: a panic records `errorType`
+//! `Panic` (and the panic keeps unwinding), a future dropped before it
+//! completed records `Cancelled`.
+
+use std::any::Any;
+use std::future::Future;
+use std::panic::{self, AssertUnwindSafe};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use crate::args::ArgsRecorder;
+use crate::classify::Classification;
+use crate::event::{ToolExecuted, TARGET};
+
+/// `errorType` of a call that panicked.
+pub const PANIC: &str = "Panic";
+/// `errorType` of an async call whose future was dropped before it completed.
+pub const CANCELLED: &str = "Cancelled";
+
+/// Whether tool calls are recorded: the one check an instrumented call pays
+/// when telemetry is off. It is `tracing`'s cached interest in the
+/// framework's target, so with no subscriber, or an opted-out layer, it costs
+/// what a disabled `tracing` event costs.
+///
+/// ```
+/// // no subscriber installed in this doctest
+/// assert!(!azsdk_telemetry::tool_call::enabled());
+/// ```
+#[inline]
+pub fn enabled() -> bool {
+    tracing::enabled!(target: TARGET, tracing::Level::INFO)
+}
+
+/// What a call ended with, as the generated code classifies the tool's
+/// return value.
+///
+/// ```
+/// use azsdk_telemetry::tool_call::Outcome;
+/// let outcome = Outcome::default(); // a success with no response summary
+/// assert!(outcome.error.is_none());
+/// ```
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Outcome {
+    /// The classified error, when the call returned one (or an `Ok` value reported one).
+    pub error: Option<Classification>,
+    /// `toolResponse`, when the return type opts in.
+    pub response: Option<String>,
+}
+
+/// One call of an instrumented tool, started only when telemetry is on.
+///
+/// The macro drives it; dispatching tools by hand can use it too:
+///
+/// ```
+/// use azsdk_telemetry::tool_call::{Outcome, ToolCall};
+///
+/// let language = "Go";
+/// if let Some(mut call) = ToolCall::start("azsdk_build", "building", |args| {
+///     args.allow_dimension("language", "language", language);
+/// }) {
+///     let value = call.run(|| 40 + 2);
+///     call.finish(Outcome::default());
+///     assert_eq!(value, 42);
+/// }
+/// ```
+#[derive(Debug)]
+pub struct ToolCall {
+    name: &'static str,
+    category: &'static str,
+    args: ArgsRecorder,
+    started: Instant,
+    done: bool,
+}
+
+impl ToolCall {
+    /// Starts a call when telemetry is on: records the arguments through
+    /// `record_args`, then reads the clock. When telemetry is off this is the
+    /// one check and nothing else: `record_args` is not called.
+    #[inline]
+    pub fn start(
+        name: &'static str,
+        category: &'static str,
+        record_args: impl FnOnce(&mut ArgsRecorder),
+    ) -> Option<ToolCall> {
+        if !enabled() {
+            return None;
+        }
+        let mut args = ArgsRecorder::new();
+        record_args(&mut args);
+        Some(ToolCall {
+            name,
+            category,
+            args,
+            started: Instant::now(),
+            done: false,
+        })
+    }
+
+    /// Runs `body`; if it panics, records the panic and resumes unwinding.
+    pub fn run<R>(&mut self, body: impl FnOnce() -> R) -> R {
+        match panic::catch_unwind(AssertUnwindSafe(body)) {
+            Ok(value) => value,
+            Err(payload) => {
+                let message = panic_message(payload.as_ref());
+                self.report(Outcome {
+                    error: Some(Classification::failure(PANIC, message)),
+                    response: None,
+                });
+                panic::resume_unwind(payload)
+            }
+        }
+    }
+
+    /// Records the call with its outcome.
+    pub fn finish(mut self, outcome: Outcome) {
+        self.report(outcome);
+    }
+
+    /// Records the call as cancelled.
+    pub fn cancel(mut self) {
+        self.report(failed(CANCELLED));
+    }
+
+    fn report(&mut self, outcome: Outcome) {
+        if std::mem::replace(&mut self.done, true) {
+            return;
+        }
+        let duration = self.started.elapsed();
+        let (tool_args, dimensions) = std::mem::take(&mut self.args).into_parts();
+        let mut event = ToolExecuted {
+            tool_name: self.name.to_owned(),
+            tool_category: self.category.to_owned(),
+            duration,
+            success: !matches!(&outcome.error, Some(error) if error.failure),
+            tool_args: Some(tool_args),
+            tool_response: outcome.response,
+            ..ToolExecuted::default()
+        };
+        for (name, value) in dimensions {
+            event.set_dimension(&name, value);
+        }
+        if let Some(error) = outcome.error {
+            event.error_type = Some(error.error_type.to_owned());
+            event.error_message = error.message;
+        }
+        event.emit();
+    }
+}
+
+fn failed(error_type: &'static str) -> Outcome {
+    Outcome {
+        error: Some(Classification::failure(error_type, None)),
+        response: None,
+    }
+}
+
+/// A call dropped unfinished: `Panic` while unwinding, `Cancelled` otherwise.
+impl Drop for ToolCall {
+    fn drop(&mut self) {
+        if !self.done {
+            let error_type = if std::thread::panicking() {
+                PANIC
+            } else {
+                CANCELLED
+            };
+            self.report(failed(error_type));
+        }
+    }
+}
+
+fn panic_message(payload: &(dyn Any + Send)) -> Option<String> {
+    payload
+        .downcast_ref::<&str>()
+        .map(|text| (*text).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+}
+
+/// An async tool's body with its call: polls the body, records a panic
+/// inside it, and records `Cancelled` when dropped before completion.
+/// Resolves to the body's output and the call, which the generated code
+/// finishes once it has classified the output.
+///
+/// ```
+/// use azsdk_telemetry::tool_call::{ToolCall, ToolFuture};
+/// # futures_lite_block_on(async {
+/// let call = ToolCall::start("azsdk_check", "validating", |_| {});
+/// let (value, call) = ToolFuture::new(call, async { 7 }).await;
+/// assert_eq!(value, 7);
+/// assert!(call.is_none()); // telemetry is off in this doctest
+/// # });
+/// # fn futures_lite_block_on<F: std::future::Future>(future: F) -> F::Output {
+/// #     use std::task::{Context, Poll, Waker};
+/// #     let mut future = std::pin::pin!(future);
+/// #     let mut cx = Context::from_waker(Waker::noop());
+/// #     loop { if let Poll::Ready(value) = future.as_mut().poll(&mut cx) { return value } }
+/// # }
+/// ```
+#[derive(Debug)]
+#[must_use = "futures do nothing unless polled"]
+pub struct ToolFuture<F> {
+    inner: F,
+    call: Option<ToolCall>,
+}
+
+impl<F: Future> ToolFuture<F> {
+    /// Wraps `inner` with `call` (`None` when telemetry is off: then it only polls `inner`).
+    pub fn new(call: Option<ToolCall>, inner: F) -> Self {
+        ToolFuture { inner, call }
+    }
+}
+
+impl<F: Future> Future for ToolFuture<F> {
+    type Output = (F::Output, Option<ToolCall>);
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // SAFETY: `inner` is structurally pinned: it is never moved out of
+        // `self`, and `Drop` only touches `call`, which is not pinned.
+        let this = unsafe { self.get_unchecked_mut() };
+        let inner = unsafe { Pin::new_unchecked(&mut this.inner) };
+        let polled = match &mut this.call {
+            None => inner.poll(cx),
+            Some(call) => call.run(|| inner.poll(cx)),
+        };
+        match polled {
+            Poll::Ready(value) => Poll::Ready((value, this.call.take())),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+/// Dropped before completion: the call was cancelled, even if the drop
+/// happens while something else panics (a panic in the body itself is
+/// recorded when it happens).
+impl<F> Drop for ToolFuture<F> {
+    fn drop(&mut self) {
+        if let Some(call) = self.call.take() {
+            call.cancel();
+        }
+    }
+}
+
+/// Pins down the output type of an async block, so `?` inside it converts
+/// errors into the tool's declared error type.
+#[inline]
+pub fn typed_future<R, F: Future<Output = R>>(future: F) -> F {
+    future
+}
