@@ -7,7 +7,7 @@ pub mod v1 {
     pub use crate::args::{ArgValue, ArgsRecorder, TelemetryArgs};
     pub use crate::classify::{Classification, TelemetryError};
     pub use crate::response::ToolResponse;
-    pub use crate::tool_call::{enabled, typed_future, Outcome, ToolCall, ToolFuture};
+    pub use crate::tool_call::{call, enabled, typed_future, Outcome, ToolCall, ToolFuture};
     pub use serde_json::Value;
 
     /// The error type of a return value that is not a `Result`: there is none.

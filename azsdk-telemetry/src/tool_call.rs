@@ -243,6 +243,12 @@ impl<F> Drop for ToolFuture<F> {
     }
 }
 
+/// Calls a tool's body when telemetry is off (a `FnOnce`, whatever it captures mutably).
+#[inline(always)]
+pub fn call<R>(body: impl FnOnce() -> R) -> R {
+    body()
+}
+
 /// Pins down the output type of an async block, so `?` inside it converts
 /// errors into the tool's declared error type.
 #[inline]

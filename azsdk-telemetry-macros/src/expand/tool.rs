@@ -161,7 +161,7 @@ fn expand(args: TokenStream, func: &mut ItemFn, param_attrs: &[Vec<Attribute>]) 
         #[allow(clippy::redundant_closure_call)]
         let #body = move || #ret #block;
         match #call {
-            ::core::option::Option::None => #body(),
+            ::core::option::Option::None => #rt::call(#body),
             ::core::option::Option::Some(mut #guard) => {
                 let #output = #guard.run(#body);
                 #guard.finish(#finish);
