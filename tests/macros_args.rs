@@ -53,7 +53,7 @@ fn generate_sdk(args: GenerateSdkArgs) -> String {
     format!(
         "{}:{}",
         args.service,
-        args.api_key.len() + args.skipped_value.len() * 0
+        args.api_key.len() + usize::from(args.skipped_value.is_empty())
     )
 }
 
@@ -61,6 +61,7 @@ fn generate_sdk(args: GenerateSdkArgs) -> String {
 fn every_annotation_lands_exactly_in_the_envelope() {
     let capture = capture();
     assert_eq!(generate_sdk(generate_args()), "storage:23");
+    assert!(!generate_args().skipped_value.is_empty());
     let properties = tool_properties(&capture);
     let sha_abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
     let expected_args = json!({

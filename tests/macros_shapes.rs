@@ -84,9 +84,9 @@ async fn async_methods() {
 }
 
 #[telemetry_tool(category = "shapes")]
-fn generic<T: Display + Clone>(value: T, args: Args) -> Result<String, std::fmt::Error>
+fn generic<T>(value: T, args: Args) -> Result<String, std::fmt::Error>
 where
-    T: Send,
+    T: Display + Clone + Send,
 {
     Ok(format!("{value}{}", args.language))
 }
@@ -285,4 +285,24 @@ mod rmcp_tools {
         let router = Mcp::tool_router();
         assert!(router.has_route("above") && router.has_route("below"));
     }
+}
+
+/// Reading these arguments would panic: with telemetry off they are never read.
+struct Untouchable;
+
+impl TelemetryArgs for Untouchable {
+    fn record_args(&self, _: &mut azsdk_telemetry::ArgsRecorder) {
+        panic!("arguments were read while telemetry is off");
+    }
+}
+
+#[telemetry_tool(category = "shapes")]
+fn untouchable(args: Untouchable) -> u8 {
+    let _ = args;
+    7
+}
+
+#[test]
+fn with_telemetry_off_arguments_are_never_read() {
+    assert_eq!(untouchable(Untouchable), 7);
 }

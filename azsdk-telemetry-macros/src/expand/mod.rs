@@ -29,7 +29,7 @@ pub(crate) fn record(
 ) -> TokenStream {
     let key = &recorded.key;
     let span = span_of.span();
-    match &recorded.mode {
+    let statement = match &recorded.mode {
         Mode::Allow { dimension } => {
             let dimension = match dimension {
                 Some(lit) => quote!(::core::option::Option::Some(#lit)),
@@ -48,6 +48,11 @@ pub(crate) fn record(
         Mode::Flatten => quote_spanned! {span=>
             #rt::TelemetryArgs::record_args(#value, #args);
         },
+    };
+    // The probes borrow whatever the value is, a reference included.
+    quote! {
+        #[allow(clippy::needless_borrow)]
+        #statement
     }
 }
 
