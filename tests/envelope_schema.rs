@@ -8,7 +8,9 @@ use azsdk_telemetry::{
     AgentInfo, ClientInfo, SystemConfigured, SystemCrashed, SystemInstalled, SystemStarted,
     SystemStopped, SystemUpdated, ToolExecuted,
 };
-use azsdk_telemetry_testkit::{capture, CAPTURE_APP_VERSION, CAPTURE_SESSION_ID};
+use azsdk_telemetry_testkit::{
+    capture, CAPTURE_APP_VERSION, CAPTURE_SESSION_ID, COMMON_PROPERTIES,
+};
 use serde_json::{json, Value};
 
 fn only_envelope(envelopes: Vec<Value>) -> Value {
@@ -84,18 +86,9 @@ fn assert_common_shape(envelope: &Value, name: &str, success: bool, duration: &s
 
 /// Keys that must be present, with exactly these values, and no other event-specific keys.
 fn assert_event_properties(envelope: &Value, expected: Value) {
-    const COMMON: [&str; 7] = [
-        "version",
-        "sessionId",
-        "eventId",
-        "macAddressHash",
-        "devDeviceId",
-        "platform",
-        "isOptedIn",
-    ];
     let own: serde_json::Map<String, Value> = properties(envelope)
         .iter()
-        .filter(|(key, _)| !COMMON.contains(&key.as_str()))
+        .filter(|(key, _)| !COMMON_PROPERTIES.contains(&key.as_str()))
         .map(|(key, value)| (key.clone(), value.clone()))
         .collect();
     assert_eq!(Value::Object(own), expected);

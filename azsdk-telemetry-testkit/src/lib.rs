@@ -3,8 +3,11 @@
 //! What a tool author's tests use to prove their tools emit exactly the
 //! telemetry the dashboards need, and nothing they must not:
 //! [`capture()`] collects the events emitted during a test, isolated from
-//! tests running in parallel.
+//! tests running in parallel; [`Capture::tool`] and the `assert_*` methods
+//! check them the way the spec describes them, with readable diffs.
 
+mod assert;
 mod capture;
 
+pub use assert::{normalize, personal_data_in, ToolAssert, COMMON_PROPERTIES};
 pub use capture::{capture, captured, Capture, CAPTURE_APP_VERSION, CAPTURE_SESSION_ID};

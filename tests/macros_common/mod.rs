@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use azsdk_telemetry::ToolExecuted;
-use azsdk_telemetry_testkit::Capture;
+use azsdk_telemetry_testkit::{Capture, COMMON_PROPERTIES};
 use serde_json::{Map, Value};
 
 /// The properties of the one envelope captured, exactly as sent.
@@ -30,14 +30,7 @@ pub fn tool_args(capture: &Capture) -> Value {
 
 /// The properties the tool call itself sets (the context's are left out).
 pub fn tool_properties(capture: &Capture) -> Map<String, Value> {
-    const CONTEXT: [&str; 13] = [
-        "version",
-        "sessionId",
-        "eventId",
-        "macAddressHash",
-        "devDeviceId",
-        "platform",
-        "isOptedIn",
+    const CLIENT: [&str; 6] = [
         "clientName",
         "clientVersion",
         "agentName",
@@ -47,6 +40,8 @@ pub fn tool_properties(capture: &Capture) -> Map<String, Value> {
     ];
     only_properties(capture)
         .into_iter()
-        .filter(|(key, _)| !CONTEXT.contains(&key.as_str()))
+        .filter(|(key, _)| {
+            !COMMON_PROPERTIES.contains(&key.as_str()) && !CLIENT.contains(&key.as_str())
+        })
         .collect()
 }

@@ -154,7 +154,7 @@ impl TelemetryHandle {
     /// ```
     /// use azsdk_telemetry::TelemetryLayer;
     /// # let dir = tempfile::tempdir().unwrap();
-    /// let (_layer, handle) = TelemetryLayer::builder()
+    /// let (_layer, mut handle) = TelemetryLayer::builder()
     ///     .state_dir(dir.path())
     ///     .first_run_notice(false)
     ///     .build::<tracing_subscriber::Registry>()?;
