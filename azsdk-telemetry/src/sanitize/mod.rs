@@ -1,49 +1,219 @@
-//! Scrubbing of recorded values: secrets, personal paths, personal data, limits.
-//! (Interim: truncation only; the scrubber lands with its rule set.)
+//! Value scrubbing: what the allowlist lets through is still cleaned of secrets, personal paths
+//! and personal data, and cut to size, before it is recorded.
+//!
+//! ```
+//! use azsdk_telemetry::sanitize::{scrub, scrub_limited, limits};
+//! assert_eq!(scrub("Python"), "Python");
+//! assert_eq!(
+//!     scrub("auth failed: Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"),
+//!     "auth failed: Authorization: Bearer [REDACTED]"
+//! );
+//! let msg = scrub_limited("could not reach 20.42.65.1 as ops@contoso.com", limits::ERROR_MESSAGE_MAX_BYTES);
+//! assert_eq!(msg, "could not reach [IP] as [EMAIL]");
+//! ```
+//!
+//! # Replacement tokens
+//!
+//! Fixed strings that reveal neither a prefix nor the length of what they replaced:
+//!
+//! | token | replaces |
+//! |---|---|
+//! | [`REDACTED`] `[REDACTED]` | a secret; for `key=value` forms only the value (`AccountKey=[REDACTED]`) |
+//! | [`PATH`] `[PATH]` | an absolute path, or the part of it above the repository (`[PATH]/specification/x`) |
+//! | [`EMAIL`] `[EMAIL]` | an e-mail address |
+//! | [`IP`] `[IP]` | a public IPv4 or IPv6 address (private, loopback and link-local stay) |
+//! | [`USER`] `[USER]` | the current user name (or the user named by a home path) |
+//! | [`HOST`] `[HOST]` | the current host name |
+//!
+//! # How it stays cheap
+//!
+//! One Aho–Corasick pass (ASCII case-insensitive) over the input looks for every rule's
+//! trigger literals at once (`eyj`, `ghp_`, `password`, `/`, `@`, a digit and a dot, the user
+//! name, ...). Text with none of them — most argument values, such as `Python`, `2025-09-01`
+//! or `storage` — is returned as `Cow::Borrowed` right there. Otherwise only the regexes of
+//! the rules that were triggered run. All regexes are compiled once per process
+//! ([`std::sync::OnceLock`]), and the process-wide [`scrub`] uses one scrubber built once.
+//!
+//! # Order of the stages
+//!
+//! secrets → home directory to `~` → paths → e-mails, public IPs, user and host names. Each
+//! stage collects spans, merges overlapping ones, and rebuilds the string once. Replacement
+//! tokens are bracketed, so no two pieces of text left around a replacement can join into a
+//! new token.
+//!
+//! See `rules.rs` (secrets), `paths.rs`, `pii.rs` (e-mail, IP) and `identity.rs` (user, host)
+//! for the exact policies.
 
 use std::borrow::Cow;
+use std::sync::OnceLock;
 
-/// Length limits of the ingestion schema and of the framework.
-pub mod limits {
-    /// `errorMessage`, `crashReason`: at most 1 KB.
-    pub const ERROR_MESSAGE_MAX_BYTES: usize = 1024;
-    /// Any property value: at most 8192 characters.
-    pub const PROPERTY_VALUE_MAX_CHARS: usize = 8192;
-    /// Any property key: at most 150 characters.
-    pub const PROPERTY_KEY_MAX_CHARS: usize = 150;
-    /// The whole `toolArgs` JSON object string.
-    pub const TOOL_ARGS_MAX_BYTES: usize = 8192;
+mod identity;
+pub mod limits;
+mod paths;
+mod pii;
+mod rules;
+mod scrubber;
+mod truncate;
+
+pub use identity::COMMON_NAMES;
+pub use scrubber::{Scrubber, ScrubberBuilder};
+pub use truncate::{truncate_bytes, truncate_chars};
+
+/// Replaces a secret.
+///
+/// ```
+/// use azsdk_telemetry::sanitize::{scrub, REDACTED};
+/// assert_eq!(scrub("token: ghp_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5"), format!("token: {REDACTED}"));
+/// ```
+pub const REDACTED: &str = "[REDACTED]";
+
+/// Replaces an absolute path, or the part of it above the repository.
+///
+/// ```
+/// use azsdk_telemetry::sanitize::{scrub, PATH};
+/// assert_eq!(scrub("/var/cache/app/state.db"), PATH);
+/// assert_eq!(scrub("/home/u1/specs/specification/ai"), "[PATH]/specification/ai");
+/// ```
+pub const PATH: &str = "[PATH]";
+
+/// Replaces an e-mail address.
+///
+/// ```
+/// use azsdk_telemetry::sanitize::{scrub, EMAIL};
+/// assert_eq!(scrub("jane@contoso.com"), EMAIL);
+/// ```
+pub const EMAIL: &str = "[EMAIL]";
+
+/// Replaces a public IP address.
+///
+/// ```
+/// use azsdk_telemetry::sanitize::{scrub, IP};
+/// assert_eq!(scrub("8.8.8.8"), IP);
+/// assert_eq!(scrub("10.1.2.3"), "10.1.2.3");
+/// ```
+pub const IP: &str = "[IP]";
+
+/// Replaces the user name.
+///
+/// ```
+/// use azsdk_telemetry::sanitize::{Scrubber, USER};
+/// let s = Scrubber::builder().detect_identity(false).user_name("mallory").build();
+/// assert_eq!(s.scrub("Mallory"), USER);
+/// ```
+pub const USER: &str = "[USER]";
+
+/// Replaces the host name.
+///
+/// ```
+/// use azsdk_telemetry::sanitize::{Scrubber, HOST};
+/// let s = Scrubber::builder().detect_identity(false).host_name("devbox-42").build();
+/// assert_eq!(s.scrub("devbox-42"), HOST);
+/// ```
+pub const HOST: &str = "[HOST]";
+
+/// A byte range of the text to replace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Span {
+    pub start: usize,
+    pub end: usize,
+    pub replacement: &'static str,
 }
 
-/// Scrubs a value.
+impl Span {
+    pub(crate) fn new(start: usize, end: usize, replacement: &'static str) -> Self {
+        Span {
+            start,
+            end,
+            replacement,
+        }
+    }
+}
+
+/// The process-wide scrubber, built on first use with the identity read from the
+/// environment (user name, host name, home directory).
+fn default_scrubber() -> &'static Scrubber {
+    static DEFAULT: OnceLock<Scrubber> = OnceLock::new();
+    DEFAULT.get_or_init(|| Scrubber::builder().build())
+}
+
+/// Scrubs secrets, personal paths, e-mails, public IPs, user and host names with the
+/// process-wide scrubber. Borrowed when nothing matched (the common case does not allocate).
+///
+/// ```
+/// use azsdk_telemetry::sanitize::scrub;
+/// use std::borrow::Cow;
+/// assert!(matches!(scrub("storage"), Cow::Borrowed("storage")));
+/// assert_eq!(scrub("password=hunter2; retry"), "password=[REDACTED]; retry");
+/// ```
 pub fn scrub(input: &str) -> Cow<'_, str> {
-    Cow::Borrowed(input)
+    default_scrubber().scrub(input)
 }
 
-/// Scrubs, then truncates to `max_bytes` on a character boundary.
+/// Inputs longer than this (or 8 × `max_bytes`, whichever is larger) are scrubbed only in a
+/// prefix by [`scrub_limited`]; see there.
+const SCAN_FLOOR_BYTES: usize = 64 * 1024;
+/// How much room the prefix scan must leave beyond `max_bytes`: room for the tail of the scanned
+/// prefix (where a secret could have been cut) even if replacements grew it five-fold
+/// (`[REDACTED]` for a two-character value).
+const SCAN_SAFETY_BYTES: usize = 5 * 4096;
+
+/// Scrubs, then cuts to at most `max_bytes` on a UTF-8 boundary. Used for error messages,
+/// crash reasons and tool responses.
+///
+/// Scrubbing comes first, so a secret is never cut into a piece that no longer looks like a
+/// secret. For very large inputs only a prefix (`max(8 × max_bytes, 64 KiB)` bytes) is
+/// scrubbed, when that provably yields the same first `max_bytes`: the result of the prefix is
+/// used only if it is at least `max_bytes + 20 KiB` long, so that whatever the cut at the end
+/// of the prefix did lies beyond what is kept; otherwise the whole input is scrubbed.
+///
+/// ```
+/// use azsdk_telemetry::sanitize::scrub_limited;
+/// let msg = format!("{} secret=abcdef123456", "é".repeat(600));
+/// let out = scrub_limited(&msg, 1024);
+/// assert!(out.len() <= 1024);
+/// assert!(!out.contains("abcdef"));
+/// ```
 pub fn scrub_limited(input: &str, max_bytes: usize) -> Cow<'_, str> {
-    match scrub(input) {
-        Cow::Borrowed(text) => Cow::Borrowed(truncate_bytes(text, max_bytes)),
-        Cow::Owned(text) => Cow::Owned(truncate_bytes(&text, max_bytes).to_owned()),
+    scrub_limited_with(default_scrubber(), input, max_bytes)
+}
+
+/// [`scrub_limited`] with a given scrubber.
+pub(crate) fn scrub_limited_with<'a>(
+    scrubber: &Scrubber,
+    input: &'a str,
+    max_bytes: usize,
+) -> Cow<'a, str> {
+    let cap = max_bytes.saturating_mul(8).max(SCAN_FLOOR_BYTES);
+    if input.len() > cap {
+        let prefix = truncate_bytes(input, cap);
+        let out = scrubber.scrub(prefix);
+        if out.len() >= max_bytes.saturating_add(SCAN_SAFETY_BYTES) {
+            return cut(out, max_bytes);
+        }
+    }
+    cut(scrubber.scrub(input), max_bytes)
+}
+
+fn cut(s: Cow<'_, str>, max_bytes: usize) -> Cow<'_, str> {
+    match s {
+        Cow::Borrowed(b) => Cow::Borrowed(truncate_bytes(b, max_bytes)),
+        Cow::Owned(mut o) => {
+            let n = truncate_bytes(&o, max_bytes).len();
+            o.truncate(n);
+            Cow::Owned(o)
+        }
     }
 }
 
-/// The longest prefix of `s` of at most `max_bytes` bytes that ends on a character boundary.
-pub fn truncate_bytes(s: &str, max_bytes: usize) -> &str {
-    if s.len() <= max_bytes {
-        return s;
-    }
-    let mut end = max_bytes;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
-}
-
-/// The prefix of `s` of at most `max_chars` characters.
-pub fn truncate_chars(s: &str, max_chars: usize) -> &str {
-    match s.char_indices().nth(max_chars) {
-        Some((end, _)) => &s[..end],
-        None => s,
+impl Scrubber {
+    /// Like [`scrub_limited`], with this scrubber.
+    ///
+    /// ```
+    /// use azsdk_telemetry::sanitize::Scrubber;
+    /// let s = Scrubber::builder().detect_identity(false).build();
+    /// assert_eq!(s.scrub_limited("token=abc123xyz and more", 12), "token=[REDAC");
+    /// ```
+    pub fn scrub_limited<'a>(&self, input: &'a str, max_bytes: usize) -> Cow<'a, str> {
+        scrub_limited_with(self, input, max_bytes)
     }
 }

@@ -1,0 +1,311 @@
+//! The current user's name, host name and home directory, and finding them in text.
+//!
+//! Matching policy:
+//! - names are matched ASCII-case-insensitively as *whole words*: the characters on either
+//!   side must not be letters or digits (so `_`, `-`, `.`, `/` and spaces are boundaries, and
+//!   user `alice` is found in `alice-laptop` and `alice_dev` but not in `malice`);
+//! - a name shorter than 3 characters, or one of [`COMMON_NAMES`] (`root`, `user`, `admin`,
+//!   `runner`, `localhost`, ...), is ignored: replacing such a word everywhere would destroy
+//!   ordinary messages, and those names identify nobody;
+//! - a host name is also matched by its first label (`alice-pc` for `alice-pc.corp.contoso.com`);
+//! - the home directory (as written, with the other separator, and JSON-escaped) is replaced
+//!   by `~` before paths are scrubbed, so that a home path with spaces
+//!   (`C:\Users\Jane Doe\...`) is still recognised as a path.
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+
+use super::{Span, HOST, USER};
+
+/// Names never treated as identifying (too common, or shared by every CI machine).
+pub const COMMON_NAMES: &[&str] = &[
+    "root",
+    "user",
+    "users",
+    "admin",
+    "administrator",
+    "runner",
+    "runneradmin",
+    "localhost",
+    "localdomain",
+    "ubuntu",
+    "debian",
+    "fedora",
+    "vagrant",
+    "docker",
+    "guest",
+    "default",
+    "test",
+    "tester",
+    "home",
+    "build",
+    "builder",
+    "buildkitsandbox",
+    "jenkins",
+    "vsts",
+    "cloudtest",
+    "codespace",
+    "codespaces",
+    "node",
+    "app",
+    "dev",
+    "system",
+    "azure",
+    "azureuser",
+    "local",
+    "host",
+    "server",
+    "desktop",
+    "laptop",
+    "computer",
+    "machine",
+    "path",
+    "email",
+    "redacted",
+    "token",
+    "secret",
+    "python",
+    "java",
+    "rust",
+    "storage",
+    "sdk",
+    "src",
+    "main",
+    "master",
+    "temp",
+    "tmp",
+    "work",
+    "workspace",
+    "nobody",
+    "daemon",
+    "www",
+    "web",
+    "data",
+    "null",
+    "none",
+    "unknown",
+    "sandbox",
+    "owner",
+    "public",
+    "shared",
+    "service",
+    "specification",
+    "github",
+    "runner",
+];
+
+/// Identity values, as detected or configured.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Identity {
+    pub user_name: Option<String>,
+    pub host_name: Option<String>,
+    pub home_dir: Option<String>,
+}
+
+impl Identity {
+    /// Reads the environment: `USER`/`USERNAME`/`LOGNAME`, `HOSTNAME`/`COMPUTERNAME` (or
+    /// `/etc/hostname`), `HOME`/`USERPROFILE`.
+    pub fn detect() -> Self {
+        let var = |names: &[&str]| {
+            names
+                .iter()
+                .filter_map(|n| std::env::var(n).ok())
+                .map(|v| v.trim().to_owned())
+                .find(|v| !v.is_empty())
+        };
+        let host_name = var(&["HOSTNAME", "COMPUTERNAME"]).or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+        });
+        Identity {
+            user_name: var(&["USER", "USERNAME", "LOGNAME"]),
+            host_name,
+            home_dir: var(&["HOME", "USERPROFILE"]),
+        }
+    }
+}
+
+/// What a found literal is replaced by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Home,
+    User,
+    Host,
+}
+
+/// Compiled identity matcher. `None` fields mean nothing to look for.
+#[derive(Debug)]
+pub(crate) struct IdentityMatcher {
+    ac: Option<AhoCorasick>,
+    kinds: Vec<Kind>,
+    /// The literals, for the combined pre-filter.
+    pub literals: Vec<String>,
+}
+
+/// Whether `name` is worth looking for.
+pub(crate) fn usable_name(name: &str) -> bool {
+    name.chars().count() >= 3 && !COMMON_NAMES.iter().any(|c| c.eq_ignore_ascii_case(name))
+}
+
+impl IdentityMatcher {
+    pub fn new(id: &Identity) -> Self {
+        let mut literals: Vec<String> = Vec::new();
+        let mut kinds = Vec::new();
+        let mut add = |lit: String, kind: Kind| {
+            if !lit.is_empty() && !literals.iter().any(|l| l.eq_ignore_ascii_case(&lit)) {
+                literals.push(lit);
+                kinds.push(kind);
+            }
+        };
+        if let Some(home) = id.home_dir.as_deref() {
+            let home = home.trim_end_matches(['/', '\\']);
+            // Only a home with at least two segments (`/home/x`, `C:\Users\x`): `/` or `C:`
+            // alone would match everything.
+            if home.split(['/', '\\']).filter(|s| !s.is_empty()).count() >= 2 {
+                add(home.to_owned(), Kind::Home);
+                add(home.replace('\\', "/"), Kind::Home);
+                add(home.replace('/', "\\"), Kind::Home);
+                add(home.replace('/', "\\").replace('\\', "\\\\"), Kind::Home);
+            }
+        }
+        if let Some(host) = id.host_name.as_deref() {
+            if usable_name(host) {
+                add(host.to_owned(), Kind::Host);
+            }
+            if let Some((short, _)) = host.split_once('.') {
+                if usable_name(short) {
+                    add(short.to_owned(), Kind::Host);
+                }
+            }
+        }
+        let mut users: Vec<&str> = Vec::new();
+        if let Some(u) = id.user_name.as_deref() {
+            users.push(u);
+            // DOMAIN\user
+            if let Some((_, u2)) = u.rsplit_once('\\') {
+                users.push(u2);
+            }
+        }
+        if let Some(home) = id.home_dir.as_deref() {
+            if let Some(last) = home
+                .trim_end_matches(['/', '\\'])
+                .rsplit(['/', '\\'])
+                .next()
+            {
+                users.push(last);
+            }
+        }
+        for u in users {
+            if usable_name(u) {
+                add(u.to_owned(), Kind::User);
+                if u.to_lowercase() != u {
+                    add(u.to_lowercase(), Kind::User);
+                }
+            }
+        }
+        let ac = if literals.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .build(&literals)
+                    .expect("identity literals form a valid automaton"),
+            )
+        };
+        IdentityMatcher {
+            ac,
+            kinds,
+            literals,
+        }
+    }
+
+    #[cfg(test)]
+    pub fn is_empty(&self) -> bool {
+        self.ac.is_none()
+    }
+
+    /// Spans of the home directory only (replaced by `~` before path scrubbing).
+    pub fn home_spans(&self, text: &str, spans: &mut Vec<Span>) {
+        self.spans(text, spans, true);
+    }
+
+    /// Spans of user and host names.
+    pub fn name_spans(&self, text: &str, spans: &mut Vec<Span>) {
+        self.spans(text, spans, false);
+    }
+
+    fn spans(&self, text: &str, spans: &mut Vec<Span>, home: bool) {
+        let Some(ac) = &self.ac else { return };
+        let mut found: Vec<Span> = Vec::new();
+        for m in ac.find_overlapping_iter(text) {
+            let kind = self.kinds[m.pattern().as_usize()];
+            if (kind == Kind::Home) != home {
+                continue;
+            }
+            let (s, e) = (m.start(), m.end());
+            if !text.is_char_boundary(s) || !text.is_char_boundary(e) {
+                continue;
+            }
+            let before = text[..s].chars().next_back();
+            let after = text[e..].chars().next();
+            let word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+            if word(before) || word(after) {
+                continue;
+            }
+            let repl = match kind {
+                Kind::Home => "~",
+                Kind::User => USER,
+                Kind::Host => HOST,
+            };
+            found.push(Span::new(s, e, repl));
+        }
+        // Longest first at each start; then keep non-overlapping ones left to right.
+        found.sort_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
+        let mut end = 0;
+        for sp in found {
+            if sp.start >= end {
+                end = sp.end;
+                spans.push(sp);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn matcher() -> IdentityMatcher {
+        IdentityMatcher::new(&Identity {
+            user_name: Some("alice".into()),
+            host_name: Some("alice-pc.corp.contoso.com".into()),
+            home_dir: Some("/home/alice".into()),
+        })
+    }
+
+    #[test]
+    fn longest_name_wins_and_words_are_whole() {
+        let m = matcher();
+        let text = "ALICE-PC said alice, not malice; alice_dev";
+        let mut spans = Vec::new();
+        m.name_spans(text, &mut spans);
+        let got: Vec<(&str, &str)> = spans
+            .iter()
+            .map(|s| (&text[s.start..s.end], s.replacement))
+            .collect();
+        assert_eq!(got, [("ALICE-PC", HOST), ("alice", USER), ("alice", USER)]);
+    }
+
+    #[test]
+    fn common_and_short_names_are_ignored() {
+        let m = IdentityMatcher::new(&Identity {
+            user_name: Some("runner".into()),
+            host_name: Some("db".into()),
+            home_dir: None,
+        });
+        assert!(m.is_empty());
+    }
+}

@@ -1,0 +1,495 @@
+//! The scrubbing engine: one literal pre-filter pass, then only the stages and rules whose
+//! trigger literals occurred.
+
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::Regex;
+
+use super::identity::{Identity, IdentityMatcher};
+use super::rules::{self, RULES};
+use super::{paths, pii, Span, REDACTED};
+
+/// Re-scrub passes after the first one changed something (see [`Scrubber::scrub`]).
+const MAX_EXTRA_PASSES: usize = 3;
+
+/// The regexes shared by every [`Scrubber`]: compiled once per process.
+struct Compiled {
+    secrets: Vec<(Regex, Vec<usize>)>,
+    paths: Regex,
+    email: Regex,
+    ipv4: Regex,
+    ipv6: Regex,
+}
+
+fn compiled() -> &'static Compiled {
+    static COMPILED: OnceLock<Compiled> = OnceLock::new();
+    COMPILED.get_or_init(|| {
+        let secrets = RULES
+            .iter()
+            .map(|def| {
+                let re = rules::compile(def);
+                let groups = rules::secret_groups(&re);
+                (re, groups)
+            })
+            .collect();
+        let re = |p: &str| Regex::new(p).expect("built-in scrubbing pattern compiles");
+        Compiled {
+            secrets,
+            paths: re(paths::pattern()),
+            email: re(pii::email_pattern()),
+            ipv4: re(pii::ipv4_pattern()),
+            ipv6: re(pii::ipv6_pattern()),
+        }
+    })
+}
+
+/// What a pre-filter pattern stands for.
+#[derive(Clone, Copy, Debug)]
+enum Trigger {
+    Secret(u8),
+    Path,
+    Email,
+    Ipv4,
+    Ipv6,
+    Identity,
+}
+
+/// What the pre-filter found in one input.
+#[derive(Default)]
+struct Hits {
+    secrets: u128,
+    path: bool,
+    email: bool,
+    ipv4: bool,
+    ipv6: bool,
+    identity: bool,
+}
+
+impl Hits {
+    fn any(&self) -> bool {
+        self.secrets != 0 || self.path || self.email || self.ipv4 || self.ipv6 || self.identity
+    }
+}
+
+/// A compiled scrubber: secret rules, path, e-mail and IP rules (shared, compiled once per
+/// process) plus this scrubber's identity (user name, host name, home directory).
+///
+/// Build one with [`Scrubber::builder`]; most code uses the process-wide
+/// [`scrub`](super::scrub) instead.
+///
+/// ```
+/// use azsdk_telemetry::sanitize::Scrubber;
+/// let s = Scrubber::builder().detect_identity(false).user_name("jdoe").build();
+/// assert_eq!(s.scrub("jdoe's token=hunter2"), "[USER]'s token=[REDACTED]");
+/// assert!(matches!(s.scrub("Python"), std::borrow::Cow::Borrowed(_)));
+/// ```
+pub struct Scrubber {
+    prefilter: AhoCorasick,
+    triggers: Vec<Trigger>,
+    identity: IdentityMatcher,
+}
+
+impl std::fmt::Debug for Scrubber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scrubber")
+            .field("rules", &RULES.len())
+            .field("identity_literals", &self.identity.literals.len())
+            .finish()
+    }
+}
+
+/// Configures a [`Scrubber`]. By default the identity (user name, host name, home directory)
+/// is read from the environment; any value set here replaces the detected one.
+///
+/// ```
+/// use azsdk_telemetry::sanitize::Scrubber;
+/// let s = Scrubber::builder()
+///     .detect_identity(false)
+///     .user_name("alice")
+///     .host_name("alice-laptop.contoso.com")
+///     .home_dir("/home/alice")
+///     .build();
+/// assert_eq!(s.scrub("alice@alice-laptop"), "[USER]@[HOST]");
+/// assert_eq!(
+///     s.scrub("/home/alice/specs/specification/ai"),
+///     "[PATH]/specification/ai"
+/// );
+/// ```
+#[derive(Clone, Debug)]
+pub struct ScrubberBuilder {
+    detect: bool,
+    user_name: Option<String>,
+    host_name: Option<String>,
+    home_dir: Option<String>,
+}
+
+impl ScrubberBuilder {
+    /// Sets the user name to remove (whole words, case-insensitive).
+    ///
+    /// ```
+    /// # use azsdk_telemetry::sanitize::Scrubber;
+    /// let s = Scrubber::builder().detect_identity(false).user_name("jdoe").build();
+    /// assert_eq!(s.scrub("by JDoe"), "by [USER]");
+    /// ```
+    pub fn user_name(mut self, name: impl Into<String>) -> Self {
+        self.user_name = Some(name.into());
+        self
+    }
+
+    /// Sets the host name to remove (also by its first label).
+    ///
+    /// ```
+    /// # use azsdk_telemetry::sanitize::Scrubber;
+    /// let s = Scrubber::builder().detect_identity(false).host_name("buildbox7.corp").build();
+    /// assert_eq!(s.scrub("on buildbox7"), "on [HOST]");
+    /// ```
+    pub fn host_name(mut self, name: impl Into<String>) -> Self {
+        self.host_name = Some(name.into());
+        self
+    }
+
+    /// Sets the home directory, recognised even when it contains spaces.
+    ///
+    /// ```
+    /// # use azsdk_telemetry::sanitize::Scrubber;
+    /// let s = Scrubber::builder().detect_identity(false).home_dir(r"C:\Users\Jane Doe").build();
+    /// assert_eq!(s.scrub(r"C:\Users\Jane Doe\repo\sdk\x"), r"[PATH]\sdk\x");
+    /// ```
+    pub fn home_dir(mut self, dir: impl Into<String>) -> Self {
+        self.home_dir = Some(dir.into());
+        self
+    }
+
+    /// Whether to read the identity from the environment for values not set explicitly
+    /// (default `true`). Tests turn it off to be deterministic.
+    ///
+    /// ```
+    /// # use azsdk_telemetry::sanitize::Scrubber;
+    /// let s = Scrubber::builder().detect_identity(false).build();
+    /// assert_eq!(s.scrub("plain text"), "plain text");
+    /// ```
+    pub fn detect_identity(mut self, detect: bool) -> Self {
+        self.detect = detect;
+        self
+    }
+
+    /// Builds the scrubber. The shared rule set is compiled on first use, once per process.
+    ///
+    /// ```
+    /// # use azsdk_telemetry::sanitize::Scrubber;
+    /// let s = Scrubber::builder().build();
+    /// assert_eq!(s.scrub("AccountKey=abc123def456"), "AccountKey=[REDACTED]");
+    /// ```
+    pub fn build(self) -> Scrubber {
+        let detected = if self.detect {
+            Identity::detect()
+        } else {
+            Identity::default()
+        };
+        let id = Identity {
+            user_name: self.user_name.or(detected.user_name),
+            host_name: self.host_name.or(detected.host_name),
+            home_dir: self.home_dir.or(detected.home_dir),
+        };
+        let identity = IdentityMatcher::new(&id);
+        let mut literals: Vec<String> = Vec::new();
+        let mut triggers = Vec::new();
+        for (i, def) in RULES.iter().enumerate() {
+            let i = u8::try_from(i).expect("fewer than 256 rules");
+            for t in def.triggers {
+                literals.push((*t).to_owned());
+                triggers.push(Trigger::Secret(i));
+            }
+        }
+        let groups: [(&[&str], Trigger); 4] = [
+            (paths::TRIGGERS, Trigger::Path),
+            (pii::EMAIL_TRIGGERS, Trigger::Email),
+            (pii::IPV4_TRIGGERS, Trigger::Ipv4),
+            (pii::IPV6_TRIGGERS, Trigger::Ipv6),
+        ];
+        for (lits, trig) in groups {
+            for t in lits {
+                literals.push((*t).to_owned());
+                triggers.push(trig);
+            }
+        }
+        for lit in &identity.literals {
+            literals.push(lit.clone());
+            triggers.push(Trigger::Identity);
+        }
+        let prefilter = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(&literals)
+            .expect("pre-filter literals form a valid automaton");
+        // Compile the shared rules now, not on the first scrub.
+        let _ = compiled();
+        Scrubber {
+            prefilter,
+            triggers,
+            identity,
+        }
+    }
+}
+
+impl Scrubber {
+    /// A builder with the default rules, reading the identity from the environment unless
+    /// told otherwise.
+    ///
+    /// ```
+    /// use azsdk_telemetry::sanitize::Scrubber;
+    /// let s = Scrubber::builder().detect_identity(false).build();
+    /// assert_eq!(s.scrub("mail bob@contoso.com"), "mail [EMAIL]");
+    /// ```
+    pub fn builder() -> ScrubberBuilder {
+        ScrubberBuilder {
+            detect: true,
+            user_name: None,
+            host_name: None,
+            home_dir: None,
+        }
+    }
+
+    /// Removes secrets, personal paths, e-mail addresses, public IP addresses, and this
+    /// scrubber's user and host names from `input`. Returns `Cow::Borrowed` (no allocation)
+    /// when nothing was found, which is the common case.
+    ///
+    /// ```
+    /// use azsdk_telemetry::sanitize::Scrubber;
+    /// let s = Scrubber::builder().detect_identity(false).build();
+    /// assert_eq!(
+    ///     s.scrub("DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=c2VjcmV0a2V5MTIzNDU2Nzg5MA==;EndpointSuffix=core.windows.net"),
+    ///     "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=[REDACTED];EndpointSuffix=core.windows.net"
+    /// );
+    /// assert_eq!(s.scrub("2025-09-01"), "2025-09-01");
+    /// ```
+    pub fn scrub<'a>(&self, input: &'a str) -> Cow<'a, str> {
+        let mut cur = match self.scrub_once(input) {
+            Cow::Borrowed(b) => return Cow::Borrowed(b),
+            Cow::Owned(o) => o,
+        };
+        // A replacement can bring pieces together that a rule then sees (a path replaced
+        // inside what becomes `scheme://user@`): run again until nothing changes, at most
+        // MAX_EXTRA_PASSES more times. Text that did not change costs one pre-filter pass.
+        for _ in 0..MAX_EXTRA_PASSES {
+            let next = match self.scrub_once(&cur) {
+                Cow::Borrowed(_) => break,
+                Cow::Owned(n) => n,
+            };
+            cur = next;
+        }
+        Cow::Owned(cur)
+    }
+
+    /// One pass of every stage.
+    fn scrub_once<'a>(&self, input: &'a str) -> Cow<'a, str> {
+        let hits = self.prefilter(input);
+        if !hits.any() {
+            return Cow::Borrowed(input);
+        }
+        let c = compiled();
+        let mut text = Cow::Borrowed(input);
+        let mut spans: Vec<Span> = Vec::new();
+
+        // 1. Secrets: every triggered rule adds its spans; overlapping spans are merged.
+        if hits.secrets != 0 {
+            for (i, (re, groups)) in c.secrets.iter().enumerate() {
+                if hits.secrets & (1u128 << i) != 0 {
+                    secret_spans(re, groups, RULES[i].check, &text, &mut spans);
+                }
+            }
+            text = apply(text, &mut spans);
+        }
+        // 2. The home directory becomes `~`, so that the path stage sees a home path.
+        if hits.identity {
+            self.identity.home_spans(&text, &mut spans);
+            text = apply(text, &mut spans);
+        }
+        // 3. Paths.
+        if hits.path || hits.identity {
+            text = match text {
+                Cow::Borrowed(t) => paths::scrub_paths(&c.paths, t),
+                Cow::Owned(t) => Cow::Owned(paths::scrub_paths(&c.paths, &t).into_owned()),
+            };
+        }
+        // 4. E-mails, IPs, user and host names.
+        if hits.email {
+            pii::email_spans(&c.email, &text, &mut spans);
+        }
+        if hits.ipv4 || hits.ipv6 {
+            let v4 = hits.ipv4.then_some(&c.ipv4);
+            let v6 =
+                (hits.ipv6 && text.bytes().filter(|&b| b == b':').count() >= 2).then_some(&c.ipv6);
+            pii::ip_spans(v4, v6, &text, &mut spans);
+        }
+        if hits.identity {
+            self.identity.name_spans(&text, &mut spans);
+        }
+        apply(text, &mut spans)
+    }
+
+    fn prefilter(&self, input: &str) -> Hits {
+        let mut hits = Hits::default();
+        for m in self.prefilter.find_overlapping_iter(input) {
+            match self.triggers[m.pattern().as_usize()] {
+                Trigger::Secret(i) => hits.secrets |= 1u128 << i,
+                Trigger::Path => hits.path = true,
+                Trigger::Email => hits.email = true,
+                Trigger::Ipv4 => hits.ipv4 = true,
+                Trigger::Ipv6 => hits.ipv6 = true,
+                Trigger::Identity => hits.identity = true,
+            }
+        }
+        hits
+    }
+}
+
+/// Collects the secret spans of one rule.
+fn secret_spans(
+    re: &Regex,
+    groups: &[usize],
+    check: rules::Check,
+    text: &str,
+    out: &mut Vec<Span>,
+) {
+    let mut caps = re.capture_locations();
+    let mut pos = 0;
+    while pos <= text.len() {
+        let Some(m) = re.captures_read_at(&mut caps, text, pos) else {
+            break;
+        };
+        // The secret: the participating secret groups, else the whole match.
+        let (s, e) = groups
+            .iter()
+            .filter_map(|&g| caps.get(g))
+            .fold(None, |acc: Option<(usize, usize)>, (a, b)| {
+                Some(acc.map_or((a, b), |(s, e)| (s.min(a), e.max(b))))
+            })
+            .unwrap_or((m.start(), m.end()));
+        let accepted = text
+            .get(s..e)
+            .is_some_and(|secret| rules::passes(check, secret));
+        if accepted {
+            out.push(Span::new(s, e, REDACTED));
+        }
+        // After an accepted match, go on past it. After a rejected one (a placeholder), go on
+        // from the next character instead: the rejected candidate must not hide a real secret
+        // that starts inside it (`password="${x} password=hunter2`).
+        pos = if accepted && m.end() > m.start() {
+            m.end()
+        } else {
+            next_char_boundary(text, m.start())
+        };
+    }
+}
+
+/// The index of the char after the one starting at `i` (or `len + 1` at the end).
+fn next_char_boundary(text: &str, i: usize) -> usize {
+    text.get(i..)
+        .and_then(|rest| rest.chars().next())
+        .map_or(text.len() + 1, |c| i + c.len_utf8())
+}
+
+/// Replaces `spans` in `text` (merging overlapping and touching ones) and clears `spans`.
+fn apply<'a>(text: Cow<'a, str>, spans: &mut Vec<Span>) -> Cow<'a, str> {
+    if spans.is_empty() {
+        return text;
+    }
+    spans.sort_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    let mut i = 0;
+    while i < spans.len() {
+        let mut cur = spans[i];
+        i += 1;
+        while i < spans.len() && spans[i].start <= cur.end {
+            // Overlapping or touching: one span, so two redactions stay one `[REDACTED]`.
+            // A span inside the current one (a user name inside an e-mail) is absorbed by it;
+            // one that sticks out makes the union, and two different kinds become
+            // `[REDACTED]`, the strongest.
+            if spans[i].end > cur.end {
+                cur.end = spans[i].end;
+                if spans[i].replacement != cur.replacement {
+                    cur.replacement = REDACTED;
+                }
+            }
+            i += 1;
+        }
+        if cur.start < last || !text.is_char_boundary(cur.start) || !text.is_char_boundary(cur.end)
+        {
+            // Cannot happen with spans from regex matches; skip rather than panic.
+            continue;
+        }
+        out.push_str(&text[last..cur.start]);
+        out.push_str(cur.replacement);
+        last = cur.end;
+    }
+    out.push_str(&text[last..]);
+    spans.clear();
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s() -> Scrubber {
+        Scrubber::builder().detect_identity(false).build()
+    }
+
+    #[test]
+    fn static_rules_compile() {
+        let c = compiled();
+        assert_eq!(c.secrets.len(), RULES.len());
+    }
+
+    #[test]
+    fn common_values_are_borrowed() {
+        let s = s();
+        for v in [
+            "Python",
+            "2025-09-01",
+            "storage",
+            "westus2",
+            "",
+            "azure-sdk-for-net",
+            "true",
+        ] {
+            assert!(matches!(s.scrub(v), Cow::Borrowed(_)), "{v}");
+        }
+        // Triggered but unchanged is still borrowed.
+        for v in [
+            "specification/healthdataaiservices",
+            "Microsoft.Storage/storageAccounts",
+        ] {
+            assert!(matches!(s.scrub(v), Cow::Borrowed(_)), "{v}");
+        }
+    }
+
+    #[test]
+    fn merges_overlapping_and_touching_redactions() {
+        let mut spans = vec![
+            Span::new(0, 4, REDACTED),
+            Span::new(2, 6, REDACTED),
+            Span::new(6, 8, REDACTED),
+            Span::new(9, 10, super::super::EMAIL),
+        ];
+        let out = apply(Cow::Borrowed("abcdefgh-ij"), &mut spans);
+        assert_eq!(out, "[REDACTED]-[EMAIL]j");
+    }
+
+    #[test]
+    fn connection_strings_keep_their_keys() {
+        let s = s();
+        assert_eq!(
+            s.scrub("Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=root;SharedAccessKey=Zm9vYmFyYmF6MTIzNDU2Nzg5MGFiY2RlZg=="),
+            "Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=root;SharedAccessKey=[REDACTED]"
+        );
+        assert_eq!(
+            s.scrub("Server=tcp:db.database.windows.net;User ID=app;Password=S3cr3t!x;"),
+            "Server=tcp:db.database.windows.net;User ID=app;Password=[REDACTED];"
+        );
+    }
+}
