@@ -41,4 +41,5 @@ pub use event::{
     Event, PendingRecord, Record, SystemConfigured, SystemCrashed, SystemInstalled, SystemStarted,
     SystemStopped, SystemUpdated, ToolExecuted,
 };
+pub use export::{ConnectionString, ConnectionStringError};
 pub use layer::{BuildError, TelemetryBuilder, TelemetryHandle, TelemetryLayer, TelemetryStats};

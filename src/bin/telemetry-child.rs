@@ -4,7 +4,9 @@
 //!
 //! Usage: `telemetry-child MODE STATE_DIR` with MODE one of
 //! `notice` (start and stop normally, printing a marker on stdout) or
-//! `panic` (panic on the main thread with a message that holds a secret and a path).
+//! `panic` (panic on the main thread with a message that holds a secret and
+//! a path). Records go to `STATE_DIR/telemetry.jsonl`, or to Application
+//! Insights when `APPLICATIONINSIGHTS_CONNECTION_STRING` is set.
 
 use std::time::Duration;
 
@@ -17,12 +19,14 @@ fn main() {
         eprintln!("usage: telemetry-child notice|panic STATE_DIR");
         std::process::exit(2);
     };
-    let built = TelemetryLayer::builder()
+    let mut builder = TelemetryLayer::builder()
         .app_name("telemetry-child")
         .app_version("1.0.0")
-        .state_dir(state_dir)
-        .jsonl_path(std::path::Path::new(state_dir).join("telemetry.jsonl"))
-        .build();
+        .state_dir(state_dir);
+    if std::env::var_os("APPLICATIONINSIGHTS_CONNECTION_STRING").is_none() {
+        builder = builder.jsonl_path(std::path::Path::new(state_dir).join("telemetry.jsonl"));
+    }
+    let built = builder.build();
     let (layer, handle) = match built {
         Ok(built) => built,
         Err(error) => {

@@ -50,6 +50,17 @@ pub trait Sink: Send + Sync + 'static {
         SinkStats::default()
     }
 
+    /// Flushes within `timeout`, then stops: records accepted later may be
+    /// dropped (and counted). Returns whether everything was flushed.
+    fn shutdown(&self, timeout: Duration) -> bool {
+        self.flush(timeout)
+    }
+
+    /// The exporter's detailed counters, for sinks that send to Application Insights.
+    fn export_stats(&self) -> Option<super::ExportStats> {
+        None
+    }
+
     /// Takes a record the process may not outlive (a crash): it must be on
     /// disk or sent when this returns, within `deadline`. The default
     /// accepts and flushes; an exporter writes it to its spool.
@@ -82,6 +93,12 @@ impl<T: Sink + ?Sized> Sink for Arc<T> {
     }
     fn persist_before_exit(&self, record: PendingRecord, deadline: Duration) {
         (**self).persist_before_exit(record, deadline)
+    }
+    fn shutdown(&self, timeout: Duration) -> bool {
+        (**self).shutdown(timeout)
+    }
+    fn export_stats(&self) -> Option<super::ExportStats> {
+        (**self).export_stats()
     }
 }
 

@@ -13,7 +13,9 @@ use super::TelemetryLayer;
 use crate::config::{self, OptOut, Settings};
 use crate::context::{self, AgentInfo, ClientInfo, ContextSnapshot, Platform, SharedContext};
 use crate::event::PendingRecord;
-use crate::export::{JsonlSink, Sink};
+use crate::export::{
+    ConnectionString, ConnectionStringError, ExportConfig, ExportError, HttpSink, JsonlSink, Sink,
+};
 use crate::lifecycle::{self, Lifecycle, LifecycleOptions, SessionKind, StateStore};
 
 /// Why a layer could not be built. Each message says what to change.
@@ -23,9 +25,12 @@ pub enum BuildError {
     /// No sink was configured and the platform has no per-user directory for the default JSONL log.
     #[error("no per-user state directory is known on this platform: set AZSDK_TELEMETRY_DIR, call .jsonl_path(..), or configure a connection string")]
     NoStateDirectory,
-    /// A connection string was given, but this build cannot send over HTTP.
-    #[error("a connection string is configured, but HTTP export is not available in this build: remove APPLICATIONINSIGHTS_CONNECTION_STRING or use .jsonl_path(..)")]
-    HttpExportUnavailable,
+    /// The connection string (from code or `APPLICATIONINSIGHTS_CONNECTION_STRING`) is malformed.
+    #[error("the Application Insights connection string is not valid: {0}")]
+    ConnectionString(#[from] ConnectionStringError),
+    /// The exporter could not start.
+    #[error(transparent)]
+    Export(#[from] ExportError),
 }
 
 /// Builds a [`TelemetryLayer`] and its [`TelemetryHandle`].
@@ -78,7 +83,11 @@ pub struct TelemetryBuilder {
     ignore_environment: bool,
     state_dir: Option<PathBuf>,
     lifecycle: LifecycleOptions,
+    export: Vec<ExportSetting>,
 }
+
+/// A change to the exporter's configuration, applied once the connection string is known.
+type ExportSetting = Box<dyn FnOnce(ExportConfig) -> ExportConfig + Send>;
 
 impl std::fmt::Debug for TelemetryBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -90,6 +99,7 @@ impl std::fmt::Debug for TelemetryBuilder {
             .field("jsonl_path", &self.jsonl_path)
             .field("has_connection_string", &self.connection_string.is_some())
             .field("enabled", &self.enabled)
+            .field("state_dir", &self.state_dir)
             .finish_non_exhaustive()
     }
 }
@@ -163,6 +173,30 @@ impl TelemetryBuilder {
     /// Sends to Application Insights with this connection string.
     pub fn connection_string(mut self, connection_string: impl Into<String>) -> Self {
         self.connection_string = Some(connection_string.into());
+        self
+    }
+
+    /// Keeps this percentage of successful tool calls (failures are always
+    /// kept); sent items carry `sampleRate` so Application Insights'
+    /// `itemCount` extrapolates. Default: 100.
+    pub fn sample_rate(self, percent: f64) -> Self {
+        self.configure_export(move |config| config.with_sample_rate(percent))
+    }
+
+    /// Adjusts the exporter's configuration (batch size and age, queue
+    /// capacity, retries, spool location and caps) before it starts.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let builder = azsdk_telemetry::TelemetryLayer::builder()
+    ///     .configure_export(|config| config.with_max_batch_age(Duration::from_secs(1)));
+    /// # drop(builder);
+    /// ```
+    pub fn configure_export(
+        mut self,
+        change: impl FnOnce(ExportConfig) -> ExportConfig + Send + 'static,
+    ) -> Self {
+        self.export.push(Box::new(change));
         self
     }
 
@@ -247,7 +281,7 @@ impl TelemetryBuilder {
     /// # Errors
     /// [`BuildError`] when the configuration cannot work; its message says
     /// what to change. An opted-out build never fails.
-    pub fn build<S>(self) -> Result<(TelemetryLayer<S>, TelemetryHandle), BuildError> {
+    pub fn build<S>(mut self) -> Result<(TelemetryLayer<S>, TelemetryHandle), BuildError> {
         let env = |name: &str| {
             if self.ignore_environment {
                 None
@@ -290,10 +324,25 @@ impl TelemetryBuilder {
             return Ok((layer, TelemetryHandle::disabled(reason, context, state_dir)));
         }
 
+        let connection_string = self
+            .connection_string
+            .clone()
+            .or_else(|| env(config::ENV_CONNECTION_STRING));
         let sink: Arc<dyn Sink> = if let Some(sink) = self.sink.clone() {
             sink
-        } else if self.connection_string.is_some() || env(config::ENV_CONNECTION_STRING).is_some() {
-            return Err(BuildError::HttpExportUnavailable);
+        } else if let Some(text) = connection_string {
+            let connection_string = ConnectionString::parse(&text)?;
+            let spool = state_dir
+                .as_ref()
+                .map(|dir| dir.join("spool"))
+                .or_else(|| ExportConfig::default_spool_dir(&connection_string));
+            let mut export = ExportConfig::new(connection_string);
+            export.spool_dir = spool;
+            let export = self
+                .export
+                .drain(..)
+                .fold(export, |config, change| change(config));
+            Arc::new(HttpSink::start(export)?)
         } else {
             let path = match self
                 .jsonl_path

@@ -223,7 +223,13 @@ impl TelemetryHandle {
                 self.record(stopped);
             }
         }
-        active.sink.flush(timeout)
+        active.sink.shutdown(timeout)
+    }
+
+    /// The exporter's detailed counters (sent, retried, spooled, dropped by
+    /// reason) when telemetry goes to Application Insights.
+    pub fn export_stats(&self) -> Option<crate::export::ExportStats> {
+        self.active.as_ref()?.sink.export_stats()
     }
 
     /// Counters so far.

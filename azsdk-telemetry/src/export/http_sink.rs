@@ -1,0 +1,95 @@
+//! The sink that sends records to Application Insights through the exporter.
+
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use super::{
+    ExportConfig, ExportError, ExportHandle, ExportSender, ExportStats, Exportable, Exporter,
+};
+use super::{Sink, SinkStats};
+use crate::event::PendingRecord;
+
+/// A record becomes an envelope on the exporter's worker thread: scrubbing,
+/// event ids and serialization all happen there, off the instrumented call.
+impl Exportable for PendingRecord {
+    fn is_failure(&self) -> bool {
+        PendingRecord::is_failure(self)
+    }
+
+    fn into_envelope(self, instrumentation_key: &str, sample_rate: f64) -> serde_json::Value {
+        self.finish()
+            .to_envelope(Some(instrumentation_key), sample_rate)
+    }
+}
+
+/// Sends records to Application Insights: a bounded queue in front of the
+/// exporter's worker (batching, gzip, retries, spool). Accepting never
+/// blocks; a full queue drops and counts.
+///
+/// ```no_run
+/// use azsdk_telemetry::export::{ExportConfig, HttpSink};
+/// use azsdk_telemetry::{ConnectionString, TelemetryLayer};
+/// let cs = ConnectionString::parse("InstrumentationKey=00000000-0000-0000-0000-000000000000")?;
+/// let sink = HttpSink::start(ExportConfig::new(cs))?;
+/// let (layer, handle) = TelemetryLayer::builder().sink(sink).build::<tracing_subscriber::Registry>()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct HttpSink {
+    sender: ExportSender<PendingRecord>,
+    handle: Mutex<Option<ExportHandle>>,
+}
+
+impl HttpSink {
+    /// Starts the exporter's worker thread.
+    ///
+    /// # Errors
+    /// [`ExportError`] when the configuration cannot work (an `http://`
+    /// endpoint off loopback, a spool directory that cannot be created) or
+    /// the worker cannot start.
+    pub fn start(config: ExportConfig) -> Result<Self, ExportError> {
+        let (sender, handle) = Exporter::<PendingRecord>::start(config)?;
+        Ok(HttpSink {
+            sender,
+            handle: Mutex::new(Some(handle)),
+        })
+    }
+
+    fn with_handle<T>(&self, f: impl FnOnce(&ExportHandle) -> T) -> Option<T> {
+        let guard = self.handle.lock().unwrap_or_else(PoisonError::into_inner);
+        guard.as_ref().map(f)
+    }
+}
+
+impl Sink for HttpSink {
+    fn accept(&self, record: PendingRecord) {
+        self.sender.send(record);
+    }
+
+    fn flush(&self, timeout: Duration) -> bool {
+        self.with_handle(|handle| handle.flush(timeout).completed)
+            .unwrap_or(true)
+    }
+
+    fn shutdown(&self, timeout: Duration) -> bool {
+        let handle = self
+            .handle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        handle.is_none_or(|handle| handle.shutdown(timeout).completed)
+    }
+
+    fn stats(&self) -> SinkStats {
+        let stats = self.export_stats().unwrap_or_default();
+        SinkStats {
+            delivered: stats.sent,
+            spooled: stats.spooled,
+            dropped: stats.dropped.total(),
+        }
+    }
+
+    fn export_stats(&self) -> Option<ExportStats> {
+        self.with_handle(ExportHandle::stats)
+    }
+}

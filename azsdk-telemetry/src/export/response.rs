@@ -1,0 +1,182 @@
+//! What the ingestion service's answer means for each item of a batch.
+
+use serde::Deserialize;
+
+/// The service's response body (`TrackResponse` in the ingestion swagger).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct TrackResponse {
+    /// Items the service read.
+    #[serde(default)]
+    pub items_received: u64,
+    /// Items it accepted.
+    #[serde(default)]
+    pub items_accepted: u64,
+    /// One entry per item not accepted.
+    #[serde(default)]
+    pub errors: Vec<ItemError>,
+}
+
+/// One rejected item.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemError {
+    /// Position of the item in the request.
+    pub index: usize,
+    /// Status for that item.
+    pub status_code: u16,
+    /// Service message (may quote field values; never logged verbatim).
+    #[serde(default)]
+    pub message: String,
+}
+
+/// Whole-request statuses worth another try (the item status codes use the same rule).
+pub fn is_retriable_status(code: u16) -> bool {
+    matches!(code, 408 | 429 | 500 | 502 | 503 | 504)
+}
+
+/// What to do with each item of a batch after one answer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// Accepted and stored.
+    pub accepted: usize,
+    /// Indexes (into the request) to send again.
+    pub retry: Vec<usize>,
+    /// Refused for good (400/402/403, other non-retriable codes).
+    pub rejected: usize,
+    /// Accepted but sampled out by the service (item status 206).
+    pub sampled_out: usize,
+}
+
+/// Classifies an HTTP answer for a batch of `len` items. Redirects are handled before this.
+///
+/// * 200: all accepted.
+/// * 206, and 400/500 with a readable body: per item from `errors` (items not listed were
+///   accepted); item code 206 is "sampled out", retriable codes are resent by index.
+/// * 206 with an unreadable body: everything is resent (duplicates beat losses).
+/// * 408, 429, 500, 502, 503, 504 (without a usable body): all resent.
+/// * anything else (400, 401, 402, 403, 404, ...): all rejected.
+pub fn classify(status: u16, body: &[u8], len: usize) -> Outcome {
+    let all_retry = || Outcome {
+        retry: (0..len).collect(),
+        ..Outcome::default()
+    };
+    let all_rejected = || Outcome {
+        rejected: len,
+        ..Outcome::default()
+    };
+    if (200..300).contains(&status) && status != 206 {
+        return Outcome {
+            accepted: len,
+            ..Outcome::default()
+        };
+    }
+    let parsed = serde_json::from_slice::<TrackResponse>(body)
+        .ok()
+        .filter(|r| !r.errors.is_empty());
+    match (status, parsed) {
+        (206 | 400 | 500, Some(response)) => per_item(&response, len),
+        (206, None) => all_retry(),
+        (s, _) if is_retriable_status(s) => all_retry(),
+        _ => all_rejected(),
+    }
+}
+
+fn per_item(response: &TrackResponse, len: usize) -> Outcome {
+    // 0 = accepted, else the item's status code; out-of-range indexes are ignored.
+    let mut codes = vec![0u16; len];
+    for e in &response.errors {
+        if let Some(slot) = codes.get_mut(e.index) {
+            *slot = e.status_code;
+        }
+    }
+    let mut out = Outcome::default();
+    for (i, code) in codes.into_iter().enumerate() {
+        match code {
+            0 | 200 => out.accepted += 1,
+            206 => out.sampled_out += 1,
+            c if is_retriable_status(c) => out.retry.push(i),
+            _ => out.rejected += 1,
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(errors: &[(usize, u16)]) -> Vec<u8> {
+        let errors: Vec<_> = errors
+            .iter()
+            .map(|(i, c)| serde_json::json!({"index": i, "statusCode": c, "message": "m"}))
+            .collect();
+        serde_json::to_vec(&serde_json::json!({
+            "itemsReceived": 5, "itemsAccepted": 5 - errors.len(), "errors": errors
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn ok_accepts_everything() {
+        assert_eq!(classify(200, b"", 3).accepted, 3);
+        assert_eq!(classify(200, b"garbage", 3).accepted, 3);
+    }
+
+    #[test]
+    fn partial_resends_only_retriable_indexes() {
+        let o = classify(206, &body(&[(0, 400), (2, 500), (3, 206), (4, 429)]), 5);
+        assert_eq!(
+            o,
+            Outcome {
+                accepted: 1,
+                retry: vec![2, 4],
+                rejected: 1,
+                sampled_out: 1
+            }
+        );
+    }
+
+    #[test]
+    fn server_error_with_body_is_per_item() {
+        let o = classify(500, &body(&[(1, 500)]), 3);
+        assert_eq!((o.accepted, o.retry.clone()), (2, vec![1]));
+    }
+
+    #[test]
+    fn bad_request_with_retriable_items_keeps_them() {
+        let o = classify(400, &body(&[(0, 400), (1, 503)]), 2);
+        assert_eq!((o.rejected, o.retry.clone()), (1, vec![1]));
+    }
+
+    #[test]
+    fn whole_batch_codes() {
+        for s in [408, 429, 500, 502, 503, 504] {
+            assert_eq!(classify(s, b"", 2).retry, vec![0, 1], "{s}");
+        }
+        for s in [400, 401, 402, 403, 404, 439] {
+            assert_eq!(classify(s, b"", 2).rejected, 2, "{s}");
+        }
+    }
+
+    #[test]
+    fn partial_with_unreadable_body_resends_all() {
+        assert_eq!(classify(206, b"<html>", 2).retry, vec![0, 1]);
+    }
+
+    #[test]
+    fn out_of_range_index_is_ignored() {
+        let o = classify(206, &body(&[(9, 500)]), 2);
+        assert_eq!(o.accepted, 2);
+    }
+
+    #[test]
+    fn parses_service_shape() {
+        let r: TrackResponse = serde_json::from_str(
+            r#"{"itemsReceived":5,"itemsAccepted":3,"errors":[{"index":0,"statusCode":400,"message":"103: Field 'time'"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(r.items_received, 5);
+        assert_eq!(r.errors[0].status_code, 400);
+    }
+}

@@ -1,0 +1,391 @@
+//! Disk spool for batches that could not be delivered.
+//!
+//! Layout: one file per batch in the spool directory (mode 0700), named
+//! `{created unix ms:016}-{random:016x}.v1.aispool`, mode 0600. A file is written under a
+//! `.tmp-` name, synced, then renamed, so a reader never sees half a file. Content: gzip of a
+//! header line `{"format":"azsdk-telemetry-spool","version":1,"items":N}` followed by `N`
+//! lines, one envelope each (already sanitized, with `iKey`). Anything that does not match
+//! (bad gzip, header, count or JSON) is removed and counted as corrupt. Files are aged out by
+//! the creation time in their name; resent files keep it when rewritten.
+
+use std::collections::VecDeque;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use flate2::read::GzDecoder;
+use flate2::write::GzEncoder;
+use flate2::Compression;
+
+use super::retry::XorShift;
+use super::stats::Counters;
+
+const SUFFIX: &str = ".v1.aispool";
+const TMP_PREFIX: &str = ".tmp-";
+const FORMAT: &str = "azsdk-telemetry-spool";
+const VERSION: u64 = 1;
+/// Largest decompressed spool file read back.
+const MAX_DECOMPRESSED: u64 = 256 * 1024 * 1024;
+/// Temporary files older than this are leftovers of a killed writer.
+const STALE_TMP: Duration = Duration::from_secs(600);
+/// Writes between two scans of the directory for its true size (other processes may
+/// share it); in between, the size is tracked in memory.
+const WRITES_PER_SCAN: u32 = 64;
+
+/// Why a batch was not written.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum SpoolWriteError {
+    #[error("the spool is at its size cap")]
+    Full,
+    #[error("could not write the spool file: {0}")]
+    Io(#[from] io::Error),
+}
+
+/// A spool file waiting to be resent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SpoolFile {
+    pub path: PathBuf,
+    pub created_ms: u64,
+}
+
+pub(crate) struct Spool {
+    dir: PathBuf,
+    max_bytes: u64,
+    max_age: Duration,
+    counters: Arc<Counters>,
+    rng: XorShift,
+    /// Bytes in the spool as of the last scan plus what this process wrote since.
+    size: u64,
+    writes_since_scan: u32,
+    /// Files found by the last scan, oldest first, not yet handed out.
+    queue: VecDeque<SpoolFile>,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Creates `dir` (and parents) and makes the leaf private to the user.
+fn create_private_dir(dir: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
+    }
+    #[cfg(not(unix))]
+    fs::create_dir_all(dir)?;
+    Ok(())
+}
+
+fn create_private_file(path: &Path) -> io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)
+}
+
+impl Spool {
+    pub(crate) fn open(
+        dir: PathBuf,
+        max_bytes: u64,
+        max_age: Duration,
+        counters: Arc<Counters>,
+    ) -> io::Result<Self> {
+        create_private_dir(&dir)?;
+        let mut spool = Self {
+            dir,
+            max_bytes,
+            max_age,
+            counters,
+            rng: XorShift::seeded(),
+            size: 0,
+            writes_since_scan: WRITES_PER_SCAN,
+            queue: VecDeque::new(),
+        };
+        spool.remove_stale_tmp();
+        spool.size = spool.scan_size();
+        spool.writes_since_scan = 0;
+        Ok(spool)
+    }
+
+    fn remove_stale_tmp(&self) {
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            if !name.to_string_lossy().starts_with(TMP_PREFIX) {
+                continue;
+            }
+            let stale = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|m| m.elapsed().ok())
+                .is_some_and(|age| age > STALE_TMP);
+            if stale {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+    }
+
+    /// Spool files (complete ones only), oldest first, with their sizes.
+    fn list(&self) -> Vec<(SpoolFile, u64)> {
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
+        let mut files: Vec<(SpoolFile, u64)> = entries
+            .flatten()
+            .filter_map(|entry| {
+                let name = entry.file_name().into_string().ok()?;
+                let stem = name.strip_suffix(SUFFIX)?;
+                let created_ms = stem.split('-').next()?.parse::<u64>().ok()?;
+                let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
+                Some((
+                    SpoolFile {
+                        path: entry.path(),
+                        created_ms,
+                    },
+                    size,
+                ))
+            })
+            .collect();
+        files.sort_by(|a, b| (a.0.created_ms, &a.0.path).cmp(&(b.0.created_ms, &b.0.path)));
+        files
+    }
+
+    /// Total bytes of spool files on disk.
+    fn scan_size(&self) -> u64 {
+        self.list().iter().map(|(_, s)| s).sum()
+    }
+
+    /// Writes one batch as a new file.
+    pub(crate) fn write(&mut self, items: &[Box<[u8]>]) -> Result<(), SpoolWriteError> {
+        let bytes = encode(items)?;
+        if self.writes_since_scan >= WRITES_PER_SCAN {
+            self.size = self.scan_size();
+            self.writes_since_scan = 0;
+        }
+        let len = bytes.len() as u64;
+        if self.size + len > self.max_bytes {
+            // Maybe files were delivered or removed since: check the disk before refusing.
+            self.size = self.scan_size();
+            self.writes_since_scan = 0;
+            if self.size + len > self.max_bytes {
+                return Err(SpoolWriteError::Full);
+            }
+        }
+        let name = format!("{:016}-{:016x}{SUFFIX}", now_ms(), self.rng.next_u64());
+        self.write_atomically(&self.dir.join(name), &bytes)?;
+        self.size += len;
+        self.writes_since_scan += 1;
+        Ok(())
+    }
+
+    /// Replaces a file's content with the items still to send, keeping its name (and age).
+    pub(crate) fn rewrite(&mut self, file: &SpoolFile, items: &[Box<[u8]>]) -> io::Result<()> {
+        let bytes = encode(items)?;
+        self.write_atomically(&file.path, &bytes)
+    }
+
+    fn write_atomically(&mut self, target: &Path, bytes: &[u8]) -> io::Result<()> {
+        let tmp = self
+            .dir
+            .join(format!("{TMP_PREFIX}{:016x}", self.rng.next_u64()));
+        let result = (|| {
+            let mut f = create_private_file(&tmp)?;
+            f.write_all(bytes)?;
+            f.sync_all()?;
+            fs::rename(&tmp, target)
+        })();
+        if result.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        result
+    }
+
+    /// The oldest file still young enough to send; older ones are removed and counted.
+    /// The directory is scanned only when the files of the previous scan are used up.
+    pub(crate) fn next_file(&mut self) -> Option<SpoolFile> {
+        let max_age_ms = self.max_age.as_millis() as u64;
+        let now = now_ms();
+        if self.queue.is_empty() {
+            self.queue = self.list().into_iter().map(|(f, _)| f).collect();
+        }
+        while let Some(file) = self.queue.pop_front() {
+            if !file.path.exists() {
+                continue;
+            }
+            if now.saturating_sub(file.created_ms) <= max_age_ms {
+                return Some(file);
+            }
+            let items = read_items(&file.path).map(|v| v.len()).unwrap_or(0);
+            if fs::remove_file(&file.path).is_ok() {
+                super::stats::add(&self.counters.spool_too_old, items);
+                tracing::debug!(target: "azsdk_telemetry::export", items, "removed spool file past its maximum age");
+            }
+        }
+        None
+    }
+
+    /// Reads a file back; a corrupt one is removed, counted, and `None` is returned.
+    pub(crate) fn read(&self, file: &SpoolFile) -> Option<Vec<Box<[u8]>>> {
+        match read_items(&file.path) {
+            Ok(items) => Some(items),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(e) => {
+                tracing::warn!(target: "azsdk_telemetry::export", error = %e, "removing corrupt spool file");
+                if fs::remove_file(&file.path).is_ok() {
+                    self.counters.spool_corrupt_files.fetch_add(1, Relaxed);
+                }
+                None
+            }
+        }
+    }
+
+    /// Puts a file back at the head of the queue (it will be tried again first).
+    pub(crate) fn requeue(&mut self, file: SpoolFile) {
+        self.queue.push_front(file);
+    }
+
+    pub(crate) fn remove(&mut self, file: &SpoolFile) {
+        let len = fs::metadata(&file.path).map(|m| m.len()).unwrap_or(0);
+        self.size = self.size.saturating_sub(len);
+        if let Err(e) = fs::remove_file(&file.path) {
+            if e.kind() != io::ErrorKind::NotFound {
+                tracing::warn!(target: "azsdk_telemetry::export", error = %e, "could not remove a delivered spool file");
+            }
+        }
+    }
+}
+
+fn encode(items: &[Box<[u8]>]) -> io::Result<Vec<u8>> {
+    let mut gz = GzEncoder::new(Vec::new(), Compression::fast());
+    writeln!(
+        gz,
+        r#"{{"format":"{FORMAT}","version":{VERSION},"items":{}}}"#,
+        items.len()
+    )?;
+    for item in items {
+        gz.write_all(item)?;
+        gz.write_all(b"\n")?;
+    }
+    gz.finish()
+}
+
+fn corrupt(what: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, what.to_owned())
+}
+
+fn read_items(path: &Path) -> io::Result<Vec<Box<[u8]>>> {
+    let file = File::open(path)?;
+    let mut reader = BufReader::new(GzDecoder::new(file).take(MAX_DECOMPRESSED));
+    let mut header = String::new();
+    reader.read_line(&mut header)?;
+    let header: serde_json::Value =
+        serde_json::from_str(&header).map_err(|_| corrupt("spool header is not JSON"))?;
+    if header.get("format").and_then(|v| v.as_str()) != Some(FORMAT)
+        || header.get("version").and_then(|v| v.as_u64()) != Some(VERSION)
+    {
+        return Err(corrupt("unknown spool format or version"));
+    }
+    let expected = header
+        .get("items")
+        .and_then(|v| v.as_u64())
+        .ok_or_else(|| corrupt("spool header has no item count"))?;
+    let mut items = Vec::new();
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        if line.last() != Some(&b'\n') {
+            return Err(corrupt("spool file ends mid-line"));
+        }
+        line.pop();
+        serde_json::from_slice::<serde::de::IgnoredAny>(&line)
+            .map_err(|_| corrupt("spool line is not JSON"))?;
+        items.push(line.clone().into_boxed_slice());
+    }
+    if items.len() as u64 != expected {
+        return Err(corrupt("spool file has the wrong number of items"));
+    }
+    Ok(items)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spool(dir: &Path) -> Spool {
+        Spool::open(
+            dir.to_path_buf(),
+            1 << 20,
+            Duration::from_secs(3600),
+            Arc::default(),
+        )
+        .unwrap()
+    }
+
+    fn items(n: usize) -> Vec<Box<[u8]>> {
+        (0..n)
+            .map(|i| format!(r#"{{"i":{i}}}"#).into_bytes().into_boxed_slice())
+            .collect()
+    }
+
+    #[test]
+    fn round_trip_and_rewrite_keep_the_name() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut s = spool(tmp.path());
+        s.write(&items(3)).unwrap();
+        let f = s.next_file().unwrap();
+        assert_eq!(s.read(&f).unwrap(), items(3));
+        s.rewrite(&f, &items(1)).unwrap();
+        assert_eq!(s.next_file().unwrap(), f);
+        assert_eq!(s.read(&f).unwrap(), items(1));
+        s.remove(&f);
+        assert!(s.next_file().is_none());
+    }
+
+    #[test]
+    fn truncated_file_is_corrupt() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut s = spool(tmp.path());
+        s.write(&items(50)).unwrap();
+        let f = s.next_file().unwrap();
+        let bytes = fs::read(&f.path).unwrap();
+        fs::write(&f.path, &bytes[..bytes.len() / 2]).unwrap();
+        assert!(s.read(&f).is_none());
+        assert!(!f.path.exists());
+        assert_eq!(s.counters.spool_corrupt_files.load(Relaxed), 1);
+    }
+
+    #[test]
+    fn cap_refuses_new_batches() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut s = Spool::open(
+            tmp.path().to_path_buf(),
+            200,
+            Duration::from_secs(60),
+            Arc::default(),
+        )
+        .unwrap();
+        s.write(&items(2)).unwrap();
+        assert!(matches!(s.write(&items(200)), Err(SpoolWriteError::Full)));
+    }
+}

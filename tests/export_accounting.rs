@@ -1,0 +1,138 @@
+//! Every emitted event is accounted for, under load, against a faulty server.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use azsdk_telemetry::export::Exporter;
+use azsdk_telemetry_testkit::server::Fault;
+use azsdk_telemetry_testkit::{IngestionServer, Mode};
+use common::{config, id_counts, TestItem};
+
+#[test]
+fn emitted_equals_sent_plus_spooled_plus_dropped_under_load() {
+    let server = IngestionServer::start();
+    server.set_mode(Mode::FailEvery {
+        n: 3,
+        fault: Fault::Status {
+            code: 503,
+            retry_after: None,
+        },
+    });
+    for fault in [
+        Fault::Partial {
+            failing: vec![(0, 500), (1, 400), (2, 206), (3, 429)],
+        },
+        Fault::DropConnection,
+        Fault::Status {
+            code: 400,
+            retry_after: None,
+        },
+        Fault::InvalidBody,
+        Fault::Status {
+            code: 429,
+            retry_after: Some("0".into()),
+        },
+    ] {
+        server.push_fault(fault);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (sender, handle) = Exporter::<TestItem>::start(
+        config(&server)
+            .with_spool_dir(dir.path())
+            .with_spool_max_bytes(200_000)
+            .with_queue_capacity(20_000),
+    )
+    .unwrap();
+    let t = Instant::now();
+    let threads: Vec<_> = (0..4u64)
+        .map(|t| {
+            let sender = sender.clone();
+            std::thread::spawn(move || {
+                for i in 0..100_000u64 {
+                    sender.send(TestItem {
+                        id: t * 1_000_000 + i,
+                        failure: i % 10 == 0,
+                    });
+                }
+            })
+        })
+        .collect();
+    // An outage in the middle of the run: batches fail, get spooled, and are resent.
+    std::thread::sleep(Duration::from_millis(100));
+    server.set_mode(Mode::Down);
+    std::thread::sleep(Duration::from_millis(150));
+    server.set_mode(Mode::FailEvery {
+        n: 3,
+        fault: Fault::Status {
+            code: 503,
+            retry_after: None,
+        },
+    });
+    for th in threads {
+        th.join().unwrap();
+    }
+    let emit_time = t.elapsed();
+    let report = handle.shutdown(Duration::from_secs(10));
+    assert!(report.completed);
+    let s = report.stats;
+    eprintln!("emitted 400k in {emit_time:?}: {s:#?}");
+    assert_eq!(s.emitted, 400_000);
+    assert!(
+        s.sent > 0 && s.spooled > 0 && s.dropped.queue_full > 0,
+        "{s:#?}"
+    );
+    assert_eq!(s.emitted, s.sent + s.spooled + s.dropped.total(), "{s:#?}");
+    assert!(s.is_balanced());
+    // Nothing the server accepted arrived twice.
+    let received = server.received();
+    assert!(id_counts(&received).values().all(|&n| n == 1));
+    assert_eq!(received.len() as u64, s.sent + s.spool.resent);
+}
+
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Figures for the report: `cargo test --release --test export_accounting -- --ignored --nocapture`.
+#[test]
+#[ignore = "measurement, run in release"]
+fn throughput_and_peak_memory() {
+    // First, while the process is small: a 1M-event burst with the default queue (2048).
+    let server = IngestionServer::start();
+    let (sender, handle) = Exporter::<TestItem>::start(config(&server)).unwrap();
+    let before = peak_rss_kib();
+    let t = Instant::now();
+    for i in 0..1_000_000u64 {
+        sender.send(TestItem::ok(i));
+    }
+    let burst = t.elapsed();
+    let report = handle.flush(Duration::from_secs(30));
+    eprintln!(
+        "1M burst: send loop {burst:?} ({:.0} ns/send), peak RSS before {before:?} KiB, after {:?} KiB, stats {:?}",
+        burst.as_nanos() as f64 / 1e6,
+        peak_rss_kib(),
+        report.stats
+    );
+    assert!(report.stats.is_balanced());
+    drop(handle);
+    drop(server);
+
+    // Then sustained delivery: 100k events, queue large enough to hold them all.
+    let server = IngestionServer::start();
+    let (sender, handle) =
+        Exporter::<TestItem>::start(config(&server).with_queue_capacity(200_000)).unwrap();
+    let t = Instant::now();
+    for i in 0..100_000u64 {
+        sender.send(TestItem::ok(i));
+    }
+    assert!(server.wait_for(100_000, Duration::from_secs(60)));
+    let secs = t.elapsed().as_secs_f64();
+    eprintln!(
+        "100k events delivered to loopback in {secs:.2}s = {:.0} events/s (server included)",
+        100_000.0 / secs
+    );
+    drop(handle);
+}

@@ -1,0 +1,322 @@
+//! The disk spool: outages, restarts, crashes, corruption, permissions, age and size limits,
+//! and flush deadlines.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use azsdk_telemetry::export::{ExportConfig, ExportHandle, ExportSender, Exporter};
+use azsdk_telemetry_testkit::server::Fault;
+use azsdk_telemetry_testkit::{IngestionServer, Mode};
+use common::{assert_exactly_once, config, id_counts, TestItem, WAIT};
+
+fn start(config: ExportConfig) -> (ExportSender<TestItem>, ExportHandle) {
+    Exporter::<TestItem>::start(config).expect("exporter starts")
+}
+
+fn send_ids(sender: &ExportSender<TestItem>, ids: std::ops::Range<u64>) {
+    for id in ids {
+        sender.send(TestItem::ok(id));
+    }
+}
+
+fn spool_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    v.retain(|p| p.to_string_lossy().ends_with(".aispool"));
+    v.sort();
+    v
+}
+
+fn wait_until(timeout: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    done()
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+#[test]
+fn endpoint_down_then_spooled_then_up_then_delivered_exactly_once() {
+    let server = IngestionServer::start();
+    server.set_mode(Mode::Down);
+    let dir = tempfile::tempdir().unwrap();
+    let (sender, handle) = start(
+        config(&server)
+            .with_max_batch(10)
+            .with_spool_dir(dir.path()),
+    );
+    send_ids(&sender, 0..50);
+    let report = handle.flush(WAIT);
+    assert!(report.completed);
+    assert_eq!(report.stats.spooled, 50, "{:?}", report.stats);
+    assert!(!spool_files(dir.path()).is_empty());
+    assert!(server.received().is_empty());
+
+    server.set_mode(Mode::Normal);
+    assert!(server.wait_for(50, WAIT), "spool resent in the background");
+    send_ids(&sender, 50..60);
+    let report = handle.flush(WAIT);
+    assert!(wait_until(WAIT, || spool_files(dir.path()).is_empty()));
+    assert_exactly_once(&server.received(), 0..60);
+    let s = handle.stats();
+    assert_eq!((s.sent, s.spooled, s.spool.resent), (10, 50, 50), "{s:?}");
+    assert!(report.stats.is_balanced());
+}
+
+#[test]
+fn spool_is_resent_at_the_next_start() {
+    let server = IngestionServer::start();
+    server.set_mode(Mode::Down);
+    let dir = tempfile::tempdir().unwrap();
+    let (sender, handle) = start(config(&server).with_spool_dir(dir.path()));
+    send_ids(&sender, 0..20);
+    let report = handle.shutdown(WAIT);
+    assert_eq!(report.stats.spooled, 20);
+    server.set_mode(Mode::Normal);
+    let (_sender, handle) = start(config(&server).with_spool_dir(dir.path()));
+    assert!(server.wait_for(20, WAIT));
+    assert_exactly_once(&server.received(), 0..20);
+    assert!(wait_until(WAIT, || handle.stats().spool.resent == 20));
+}
+
+#[test]
+fn corrupt_or_partial_spool_files_are_skipped_and_removed() {
+    let server = IngestionServer::start();
+    server.set_mode(Mode::Down);
+    let dir = tempfile::tempdir().unwrap();
+    let (sender, handle) = start(config(&server).with_spool_dir(dir.path()));
+    send_ids(&sender, 0..5);
+    handle.shutdown(WAIT);
+    let good = spool_files(dir.path());
+    assert_eq!(good.len(), 1);
+    // A partial copy of a real file, plain garbage, and an empty file, all "older" than it.
+    let bytes = std::fs::read(&good[0]).unwrap();
+    let base = now_ms() - 1000;
+    std::fs::write(
+        dir.path()
+            .join(format!("{base:016}-0000000000000001.v1.aispool")),
+        &bytes[..bytes.len() / 2],
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path()
+            .join(format!("{base:016}-0000000000000002.v1.aispool")),
+        b"not gzip at all",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path()
+            .join(format!("{base:016}-0000000000000003.v1.aispool")),
+        b"",
+    )
+    .unwrap();
+
+    server.set_mode(Mode::Normal);
+    let (_sender, handle) = start(config(&server).with_spool_dir(dir.path()));
+    assert!(server.wait_for(5, WAIT));
+    assert!(wait_until(WAIT, || spool_files(dir.path()).is_empty()));
+    assert_exactly_once(&server.received(), 0..5);
+    assert_eq!(handle.stats().spool.corrupt_files, 3);
+}
+
+#[cfg(unix)]
+#[test]
+fn spool_files_are_private_to_the_user() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = IngestionServer::start();
+    server.set_mode(Mode::Down);
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("nested").join("spool");
+    let (sender, handle) = start(config(&server).with_spool_dir(&dir));
+    send_ids(&sender, 0..3);
+    handle.shutdown(WAIT);
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o700);
+    let files = spool_files(&dir);
+    assert_eq!(files.len(), 1);
+    assert_eq!(mode(&files[0]), 0o600);
+    // Only complete files remain: no temporary names.
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+}
+
+#[test]
+fn spool_files_past_the_maximum_age_are_removed_unsent() {
+    let server = IngestionServer::start();
+    server.set_mode(Mode::Down);
+    let dir = tempfile::tempdir().unwrap();
+    let (sender, handle) = start(config(&server).with_spool_dir(dir.path()));
+    send_ids(&sender, 0..7);
+    handle.shutdown(WAIT);
+    // Make the file 49 hours old.
+    let file = spool_files(dir.path()).remove(0);
+    let name = file.file_name().unwrap().to_string_lossy().into_owned();
+    let old = now_ms() - 49 * 3600 * 1000;
+    let renamed = dir.path().join(format!("{old:016}{}", &name[16..]));
+    std::fs::rename(&file, &renamed).unwrap();
+
+    server.set_mode(Mode::Normal);
+    let (_sender, handle) = start(config(&server).with_spool_dir(dir.path()));
+    assert!(wait_until(WAIT, || handle.stats().spool.too_old == 7));
+    assert!(spool_files(dir.path()).is_empty());
+    assert!(
+        server.requests().is_empty(),
+        "expired events are never sent"
+    );
+}
+
+#[test]
+fn spool_size_is_capped() {
+    let server = IngestionServer::start();
+    server.set_mode(Mode::Down);
+    let dir = tempfile::tempdir().unwrap();
+    let cap = 2_000;
+    let (sender, handle) = start(
+        config(&server)
+            .with_max_batch(10)
+            .with_spool_dir(dir.path())
+            .with_spool_max_bytes(cap),
+    );
+    send_ids(&sender, 0..200);
+    let report = handle.shutdown(WAIT);
+    let s = report.stats;
+    assert!(s.spooled > 0 && s.dropped.spool_full > 0, "{s:?}");
+    assert!(s.is_balanced(), "{s:?}");
+    let size: u64 = spool_files(dir.path())
+        .iter()
+        .map(|p| std::fs::metadata(p).unwrap().len())
+        .sum();
+    assert!(size <= cap, "{size} > {cap}");
+}
+
+#[test]
+fn flush_returns_by_its_deadline_and_spools_the_rest() {
+    let server = IngestionServer::start();
+    server.push_fault(Fault::Delay(Duration::from_secs(3600)));
+    let dir = tempfile::tempdir().unwrap();
+    let (sender, handle) = start(
+        config(&server)
+            .with_spool_dir(dir.path())
+            .with_request_timeout(Duration::from_secs(60)),
+    );
+    send_ids(&sender, 0..30);
+    let timeout = Duration::from_millis(600);
+    let report = handle.flush(timeout);
+    assert!(
+        report.elapsed <= timeout + Duration::from_millis(50),
+        "{:?}",
+        report.elapsed
+    );
+    assert!(report.completed, "the remainder was spooled in time");
+    assert_eq!(report.stats.spooled, 30);
+    // The hung request never completes; the spooled copy is delivered once.
+    assert!(server.wait_for(30, WAIT));
+    assert_exactly_once(&server.received(), 0..30);
+}
+
+#[test]
+fn drop_of_the_handle_never_hangs_past_its_deadline() {
+    let server = IngestionServer::start();
+    server.push_fault(Fault::Delay(Duration::from_secs(3600)));
+    let (sender, handle) = start(
+        config(&server)
+            .with_request_timeout(Duration::from_secs(60))
+            .with_drop_timeout(Duration::from_millis(300)),
+    );
+    send_ids(&sender, 0..5);
+    std::thread::sleep(Duration::from_millis(100)); // the batch is now stuck in flight
+    let t = Instant::now();
+    drop(handle);
+    assert!(
+        t.elapsed() < Duration::from_millis(400),
+        "{:?}",
+        t.elapsed()
+    );
+    sender.send(TestItem::ok(99)); // after shutdown: counted, never blocks
+}
+
+/// Child half of `a_killed_child_loses_nothing_that_was_spooled` (a no-op when run alone).
+#[test]
+fn child_process_role() {
+    let (Ok(dir), Ok(cs)) = (
+        std::env::var("EXPORT_CHILD_SPOOL"),
+        std::env::var("EXPORT_CHILD_CS"),
+    ) else {
+        return;
+    };
+    let cfg = ExportConfig::new(azsdk_telemetry::ConnectionString::parse(&cs).unwrap())
+        .with_max_batch(10)
+        .with_max_batch_age(Duration::from_millis(20))
+        .with_spool_dir(dir);
+    let (sender, handle) = start(cfg);
+    send_ids(&sender, 0..100);
+    let report = handle.flush(Duration::from_secs(10));
+    println!("SPOOLED {}", report.stats.spooled);
+    // Keep batching (and spooling) until killed.
+    let mut id = 100;
+    loop {
+        sender.send(TestItem::ok(id));
+        id += 1;
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+#[test]
+fn a_killed_child_loses_nothing_that_was_spooled() {
+    let server = IngestionServer::start();
+    server.set_mode(Mode::Down);
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "child_process_role",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("EXPORT_CHILD_SPOOL", dir.path())
+        .env("EXPORT_CHILD_CS", server.connection_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut spooled = None;
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        // The harness prints "test child_process_role ... " on the same line.
+        if let Some((_, n)) = line.split_once("SPOOLED ") {
+            spooled = Some(n.trim().parse::<u64>().unwrap());
+            break;
+        }
+    }
+    assert_eq!(spooled, Some(100), "the child spooled its first 100 events");
+    std::thread::sleep(Duration::from_millis(150)); // mid-batch, mid-spooling
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+
+    server.set_mode(Mode::Normal);
+    let (_sender, handle) = start(config(&server).with_spool_dir(dir.path()));
+    assert!(wait_until(WAIT, || spool_files(dir.path()).is_empty()));
+    let received = server.received();
+    let counts = id_counts(&received);
+    for id in 0..100 {
+        assert_eq!(counts.get(&id), Some(&1), "event {id}");
+    }
+    assert!(counts.values().all(|&n| n == 1), "no duplicates");
+    assert_eq!(handle.stats().spool.resent as usize, received.len());
+    assert_eq!(handle.stats().spool.corrupt_files, 0);
+}
