@@ -6,6 +6,7 @@ mod device;
 
 use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock};
+use std::time::SystemTime;
 
 pub use detect::{
     detect_execution_mode, detect_execution_mode_from, detect_platform, detect_platform_from,
@@ -177,18 +178,43 @@ impl Default for ContextSnapshot {
     }
 }
 
+/// A source of wall-clock time: `SystemTime::now` unless a test or a
+/// simulation injects another.
+pub type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
+
 /// The live context: readers take a cheap snapshot (one `Arc` clone), writers
-/// publish a new one.
-#[derive(Debug)]
+/// publish a new one. It also owns the clock records are stamped with.
 pub(crate) struct SharedContext {
     current: RwLock<Arc<ContextSnapshot>>,
+    clock: Option<Clock>,
+}
+
+impl fmt::Debug for SharedContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SharedContext")
+            .field("current", &self.snapshot())
+            .field("injected_clock", &self.clock.is_some())
+            .finish()
+    }
 }
 
 impl SharedContext {
     pub(crate) fn new(snapshot: ContextSnapshot) -> Self {
+        Self::with_clock(snapshot, None)
+    }
+
+    pub(crate) fn with_clock(snapshot: ContextSnapshot, clock: Option<Clock>) -> Self {
         SharedContext {
             current: RwLock::new(Arc::new(snapshot)),
+            clock,
         }
+    }
+
+    /// Now, by the injected clock or the system's.
+    pub(crate) fn now(&self) -> SystemTime {
+        self.clock
+            .as_ref()
+            .map_or_else(SystemTime::now, |clock| clock())
     }
 
     pub(crate) fn snapshot(&self) -> Arc<ContextSnapshot> {

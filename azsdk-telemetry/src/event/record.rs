@@ -7,7 +7,7 @@ use std::time::SystemTime;
 use uuid::Uuid;
 
 use super::Event;
-use crate::context::ContextSnapshot;
+use crate::context::{ContextSnapshot, SharedContext};
 use crate::sanitize::{self, limits};
 
 /// An event as the layer hands it to a [`Sink`](crate::export::Sink): typed,
@@ -21,11 +21,12 @@ pub struct PendingRecord {
 }
 
 impl PendingRecord {
-    pub(crate) fn new(event: Event, context: Arc<ContextSnapshot>) -> Self {
+    /// A record of `event` now, by the context's clock, with its current snapshot.
+    pub(crate) fn new(event: Event, context: &SharedContext) -> Self {
         PendingRecord {
-            time: SystemTime::now(),
+            time: context.now(),
             event,
-            context,
+            context: context.snapshot(),
         }
     }
 

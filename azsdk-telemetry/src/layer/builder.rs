@@ -11,7 +11,9 @@ use super::filter::OwnEvents;
 use super::handle::TelemetryHandle;
 use super::TelemetryLayer;
 use crate::config::{self, OptOut, Settings};
-use crate::context::{self, AgentInfo, ClientInfo, ContextSnapshot, Platform, SharedContext};
+use crate::context::{
+    self, AgentInfo, ClientInfo, Clock, ContextSnapshot, Platform, SharedContext,
+};
 use crate::event::PendingRecord;
 use crate::export::{
     ConnectionString, ConnectionStringError, ExportConfig, ExportError, HttpSink, JsonlSink, Sink,
@@ -84,6 +86,7 @@ pub struct TelemetryBuilder {
     state_dir: Option<PathBuf>,
     lifecycle: LifecycleOptions,
     export: Vec<ExportSetting>,
+    clock: Option<Clock>,
 }
 
 /// A change to the exporter's configuration, applied once the connection string is known.
@@ -266,6 +269,21 @@ impl TelemetryBuilder {
         self
     }
 
+    /// Stamps records with this clock instead of the system's: for tests,
+    /// and for simulations that replay days of usage. Sessions and lifecycle
+    /// state follow it too.
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    /// let yesterday = SystemTime::now() - Duration::from_secs(86_400);
+    /// let builder = azsdk_telemetry::TelemetryLayer::builder().clock(move || yesterday);
+    /// # drop(builder);
+    /// ```
+    pub fn clock(mut self, clock: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
+        self.clock = Some(Arc::new(clock));
+        self
+    }
+
     /// Reads nothing from the environment: no opt-out variables, no
     /// connection string, no default state directory, no platform or device
     /// detection (identity is `N/A` unless set). For tests, whose results
@@ -362,16 +380,17 @@ impl TelemetryBuilder {
             state_dir.clone().map(StateStore::new),
             self.lifecycle.clone(),
         );
-        let startup = lifecycle.start(
-            self.app_version.as_deref().unwrap_or(UNKNOWN_VERSION),
-            SystemTime::now(),
-        );
+        let now = self
+            .clock
+            .as_ref()
+            .map_or_else(SystemTime::now, |clock| clock());
+        let startup = lifecycle.start(self.app_version.as_deref().unwrap_or(UNKNOWN_VERSION), now);
         let mut snapshot = self.snapshot(app_name);
         if let (None, Some(session)) = (&self.session_id, &startup.session_id) {
             snapshot.session_id = session.clone();
         }
         let app_for_notice = snapshot.app_name.clone();
-        let context = Arc::new(SharedContext::new(snapshot));
+        let context = Arc::new(SharedContext::with_clock(snapshot, self.clock.clone()));
         if startup.show_notice {
             if let Some(text) = &self.lifecycle.notice {
                 let default;
@@ -388,7 +407,7 @@ impl TelemetryBuilder {
             counters
                 .emitted
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            sink.accept(PendingRecord::new(event, context.snapshot()));
+            sink.accept(PendingRecord::new(event, &context));
         }
         if self.lifecycle.crash_reporting && lifecycle.options().events {
             lifecycle::watch_crashes(&sink, &context);

@@ -35,7 +35,6 @@ impl<S: Subscriber> Layer<S> for Core {
             self.counters.tool_calls.fetch_add(1, Ordering::Relaxed);
         }
         self.counters.emitted.fetch_add(1, Ordering::Relaxed);
-        self.sink
-            .accept(PendingRecord::new(event, self.context.snapshot()));
+        self.sink.accept(PendingRecord::new(event, &self.context));
     }
 }

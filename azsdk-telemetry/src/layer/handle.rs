@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use super::core::LayerCounters;
 use super::filter::OwnEvents;
@@ -140,7 +140,7 @@ impl TelemetryHandle {
             active.counters.emitted.fetch_add(1, Ordering::Relaxed);
             active
                 .sink
-                .accept(PendingRecord::new(event.into(), self.context.snapshot()));
+                .accept(PendingRecord::new(event.into(), &self.context));
         }
     }
 
@@ -219,7 +219,7 @@ impl TelemetryHandle {
         }
         if self.opt_out.is_none() {
             let calls = active.counters.tool_calls.load(Ordering::Relaxed);
-            if let Some(stopped) = active.lifecycle.stop(calls, SystemTime::now()) {
+            if let Some(stopped) = active.lifecycle.stop(calls, self.context.now()) {
                 self.record(stopped);
             }
         }

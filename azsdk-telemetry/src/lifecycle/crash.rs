@@ -58,7 +58,7 @@ fn record(info: &PanicHookInfo<'_>) {
             .location()
             .map(|at| format!("at {}:{}:{}", at.file(), at.line(), at.column())),
     };
-    let record = PendingRecord::new(Event::SystemCrashed(crash), context.snapshot());
+    let record = PendingRecord::new(Event::SystemCrashed(crash), &context);
     sink.persist_before_exit(record, CRASH_DEADLINE);
 }
 
