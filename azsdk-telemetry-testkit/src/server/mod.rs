@@ -20,8 +20,10 @@ mod validate;
 pub use validate::{format_time, parse_time, validate_envelope};
 
 use std::collections::VecDeque;
-use std::io::{self, Read};
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Write};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
@@ -113,9 +115,34 @@ impl RecordedRequest {
     }
 }
 
+/// How to run an [`IngestionServer`]: the defaults suit tests; the local
+/// collector (`azsdk-telemetry-collector`) appends to a file and keeps
+/// nothing in memory.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// Port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    /// Append every accepted envelope to this file, one JSON document per line.
+    pub jsonl: Option<PathBuf>,
+    /// Keep accepted envelopes and requests in memory for [`IngestionServer::received`]
+    /// and [`IngestionServer::requests`].
+    pub retain: bool,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            port: 0,
+            jsonl: None,
+            retain: true,
+        }
+    }
+}
+
 #[derive(Default)]
 struct Inner {
     received: Vec<Value>,
+    accepted: usize,
     requests: Vec<RecordedRequest>,
     faults: VecDeque<Fault>,
     mode: Mode,
@@ -126,6 +153,8 @@ struct Inner {
 struct State {
     inner: Mutex<Inner>,
     changed: Condvar,
+    retain: bool,
+    jsonl: Option<Mutex<BufWriter<File>>>,
 }
 
 impl State {
@@ -164,10 +193,45 @@ impl IngestionServer {
 
     /// Like [`start`](Self::start), returning the error.
     pub fn try_start() -> io::Result<Self> {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        Self::start_with(ServerOptions::default())
+    }
+
+    /// Starts with these options.
+    ///
+    /// ```
+    /// use azsdk_telemetry_testkit::server::{IngestionServer, ServerOptions};
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let server = IngestionServer::start_with(ServerOptions {
+    ///     jsonl: Some(dir.path().join("received.jsonl")),
+    ///     retain: false,
+    ///     ..ServerOptions::default()
+    /// })?;
+    /// assert!(server.endpoint().starts_with("http://127.0.0.1:"));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// When the port cannot be bound, the file cannot be opened for
+    /// appending, or the server's thread cannot start.
+    pub fn start_with(options: ServerOptions) -> io::Result<Self> {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", options.port))?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
-        let state = Arc::new(State::default());
+        let jsonl = match &options.jsonl {
+            Some(path) => {
+                let file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)?;
+                Some(Mutex::new(BufWriter::new(file)))
+            }
+            None => None,
+        };
+        let state = Arc::new(State {
+            retain: options.retain,
+            jsonl,
+            ..State::default()
+        });
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -210,9 +274,9 @@ impl IngestionServer {
         self.state.lock().received.clone()
     }
 
-    /// Number of accepted envelopes.
+    /// Number of accepted envelopes (counted even when not retained).
     pub fn received_count(&self) -> usize {
-        self.state.lock().received.len()
+        self.state.lock().accepted
     }
 
     /// Every request, in arrival order.
@@ -222,7 +286,7 @@ impl IngestionServer {
 
     /// Waits until at least `n` envelopes were accepted; false on timeout.
     pub fn wait_for(&self, n: usize, timeout: Duration) -> bool {
-        self.wait_until(timeout, |i| i.received.len() >= n)
+        self.wait_until(timeout, |i| i.accepted >= n)
     }
 
     /// Waits until at least `n` requests arrived; false on timeout.
@@ -375,7 +439,22 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Answer, io:
     let decoded = decode(&parts.headers, &bytes);
     let items = decoded.clone().unwrap_or_default();
     let record = |status: u16, accepted: Vec<Value>| {
+        if let Some(file) = &state.jsonl {
+            let mut file = file.lock().unwrap_or_else(|p| p.into_inner());
+            let written: io::Result<()> = accepted
+                .iter()
+                .try_for_each(|envelope| writeln!(file, "{envelope}"))
+                .and_then(|()| file.flush());
+            if let Err(error) = written {
+                eprintln!("ingestion server: could not append to the JSONL file: {error}");
+            }
+        }
         let mut i = state.lock();
+        i.accepted += accepted.len();
+        state.changed.notify_all();
+        if !state.retain {
+            return;
+        }
         i.received.extend(accepted);
         i.requests.push(RecordedRequest {
             method: parts.method.to_string(),
