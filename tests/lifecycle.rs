@@ -137,8 +137,6 @@ fn turning_telemetry_off_sends_one_configured_event_then_nothing() {
     let last = props(&records[1]);
     assert_eq!(last["configChanges"], r#"{"telemetryEnabled":false}"#);
     assert_eq!(last["isOptedIn"], "false");
-    // The framework's callsites are off again: one check per call.
-    assert!(!tracing::enabled!(target: azsdk_telemetry::event::TARGET, tracing::Level::INFO));
 
     // The next start reads the setting and collects nothing.
     let later = MemorySink::new();

@@ -65,15 +65,12 @@ pub fn opt_out_from_env() -> Option<OptOut> {
 /// ```
 pub fn opt_out_from(lookup: impl Fn(&str) -> Option<String>) -> Option<OptOut> {
     if let Some(value) = lookup(ENV_ENABLED) {
-        let normalized = value.trim().to_ascii_lowercase();
-        match normalized.as_str() {
-            "" | "true" | "1" | "yes" | "on" => {}
-            _ => return Some(OptOut::EnabledVariable(value)),
+        if !value.trim().is_empty() && parse_bool(&value) != Some(true) {
+            return Some(OptOut::EnabledVariable(value));
         }
     }
     if let Some(value) = lookup(ENV_DO_NOT_TRACK) {
-        let normalized = value.trim().to_ascii_lowercase();
-        if !matches!(normalized.as_str(), "" | "0" | "false" | "no" | "off") {
+        if !value.trim().is_empty() && parse_bool(&value) != Some(false) {
             return Some(OptOut::DoNotTrack);
         }
     }
@@ -261,7 +258,8 @@ pub fn camel_key(key: &str) -> String {
     out
 }
 
-fn parse_bool(value: &str) -> Option<bool> {
+/// `true`/`1`/`yes`/`on` and `false`/`0`/`no`/`off`, in any case and padding.
+pub(crate) fn parse_bool(value: &str) -> Option<bool> {
     match value.trim().to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" | "on" => Some(true),
         "false" | "0" | "no" | "off" => Some(false),
@@ -273,14 +271,7 @@ fn parse_bool(value: &str) -> Option<bool> {
 mod tests {
     use super::*;
 
-    fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |name| {
-            pairs
-                .iter()
-                .find(|(key, _)| *key == name)
-                .map(|(_, value)| value.to_string())
-        }
-    }
+    use crate::test_env as env;
 
     #[test]
     fn every_documented_off_value_opts_out() {

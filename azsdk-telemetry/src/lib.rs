@@ -43,3 +43,16 @@ pub use event::{
 };
 pub use export::{ConnectionString, ConnectionStringError};
 pub use layer::{BuildError, TelemetryBuilder, TelemetryHandle, TelemetryLayer, TelemetryStats};
+
+/// A variable lookup over fixed pairs, for tests of environment-driven decisions.
+#[cfg(test)]
+pub(crate) fn test_env(
+    pairs: &'static [(&'static str, &'static str)],
+) -> impl Fn(&str) -> Option<String> {
+    move |name| {
+        pairs
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| (*value).to_owned())
+    }
+}

@@ -22,9 +22,14 @@ pub const PANIC: &str = "Panic";
 pub const CANCELLED: &str = "Cancelled";
 
 /// Whether tool calls are recorded: the one check an instrumented call pays
-/// when telemetry is off. It is `tracing`'s cached interest in the
-/// framework's target, so with no subscriber, or an opted-out layer, it costs
-/// what a disabled `tracing` event costs.
+/// when telemetry is off.
+///
+/// First `tracing`'s cached interest in the framework's target (with no
+/// subscriber, or an opted-out layer, that is one atomic load: what a
+/// disabled `tracing` event costs). `tracing` shares that cache across every
+/// live subscriber, so when it is on, the current thread's own subscriber is
+/// asked whether it holds a telemetry layer that is on: a thread beside
+/// another test's `capture()` never reads its arguments.
 ///
 /// ```
 /// // no subscriber installed in this doctest
@@ -32,7 +37,7 @@ pub const CANCELLED: &str = "Cancelled";
 /// ```
 #[inline]
 pub fn enabled() -> bool {
-    tracing::enabled!(target: TARGET, tracing::Level::INFO)
+    tracing::enabled!(target: TARGET, tracing::Level::INFO) && crate::layer::layer_active()
 }
 
 /// What a call ended with, as the generated code classifies the tool's

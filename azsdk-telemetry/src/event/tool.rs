@@ -84,7 +84,7 @@ impl ToolExecuted {
             "planeType" => self.plane_type = Some(value),
             "serviceName" => self.service_name = Some(value),
             "executionMode" => self.execution_mode = Some(value),
-            "isCustomSdk" => match parse_bool(&value) {
+            "isCustomSdk" => match crate::config::parse_bool(&value) {
                 Some(flag) => self.is_custom_sdk = Some(flag),
                 None => {
                     self.dimensions.insert(name.to_owned(), value);
@@ -94,13 +94,5 @@ impl ToolExecuted {
                 self.dimensions.insert(name.to_owned(), value);
             }
         }
-    }
-}
-
-fn parse_bool(value: &str) -> Option<bool> {
-    match value {
-        "true" | "True" | "TRUE" | "1" => Some(true),
-        "false" | "False" | "FALSE" | "0" => Some(false),
-        _ => None,
     }
 }

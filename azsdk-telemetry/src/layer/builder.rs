@@ -4,8 +4,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
-use tracing_subscriber::filter::Filtered;
-
 use super::core::{Core, LayerCounters};
 use super::filter::OwnEvents;
 use super::handle::TelemetryHandle;
@@ -336,9 +334,7 @@ impl TelemetryBuilder {
                 context: Arc::clone(&context),
                 counters,
             };
-            let layer = TelemetryLayer {
-                inner: Filtered::new(core, OwnEvents::new(false)),
-            };
+            let layer = TelemetryLayer::new(core, OwnEvents::new(false));
             return Ok((layer, TelemetryHandle::disabled(reason, context, state_dir)));
         }
 
@@ -419,9 +415,7 @@ impl TelemetryBuilder {
             context: Arc::clone(&context),
             counters: Arc::clone(&counters),
         };
-        let layer = TelemetryLayer {
-            inner: Filtered::new(core, switch.clone()),
-        };
+        let layer = TelemetryLayer::new(core, switch.clone());
         let handle =
             TelemetryHandle::enabled(sink, context, counters, switch, lifecycle, state_dir);
         Ok((layer, handle))

@@ -47,6 +47,27 @@ use self::filter::OwnEvents;
 /// `registry().with(layer)` and needs naming only when the layer is stored.
 pub struct TelemetryLayer<S = Registry> {
     inner: Filtered<Core, OwnEvents, S>,
+    /// The same switch as the filter's, found by [`layer_active`] through
+    /// `Dispatch::downcast_ref`.
+    switch: OwnEvents,
+}
+
+impl<S> TelemetryLayer<S> {
+    fn new(core: Core, switch: OwnEvents) -> Self {
+        TelemetryLayer {
+            inner: Filtered::new(core, switch.clone()),
+            switch,
+        }
+    }
+}
+
+/// Whether the current thread's subscriber holds a telemetry layer that is on.
+pub(crate) fn layer_active() -> bool {
+    tracing::dispatcher::get_default(|dispatch| {
+        dispatch
+            .downcast_ref::<OwnEvents>()
+            .is_some_and(OwnEvents::is_on)
+    })
 }
 
 impl TelemetryLayer<Registry> {
@@ -126,6 +147,9 @@ where
     unsafe fn downcast_raw(&self, id: TypeId) -> Option<*const ()> {
         if id == TypeId::of::<Self>() {
             return Some(self as *const Self as *const ());
+        }
+        if id == TypeId::of::<OwnEvents>() {
+            return Some(&self.switch as *const OwnEvents as *const ());
         }
         // SAFETY: forwarded unchanged to the wrapped `Filtered` layer, which
         // upholds the contract for the ids it answers (this is how the
