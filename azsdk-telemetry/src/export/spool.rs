@@ -151,6 +151,11 @@ impl Spool {
         let mut files: Vec<(SpoolFile, u64)> = entries
             .flatten()
             .filter_map(|entry| {
+                // Only regular files: opening a FIFO would block the worker, a directory or
+                // a symlink is nothing this spool wrote.
+                if !entry.file_type().is_ok_and(|t| t.is_file()) {
+                    return None;
+                }
                 let name = entry.file_name().into_string().ok()?;
                 let stem = name.strip_suffix(SUFFIX)?;
                 let created_ms = stem.split('-').next()?.parse::<u64>().ok()?;
@@ -273,7 +278,7 @@ impl Spool {
     }
 }
 
-fn encode(items: &[Box<[u8]>]) -> io::Result<Vec<u8>> {
+pub(crate) fn encode(items: &[Box<[u8]>]) -> io::Result<Vec<u8>> {
     let mut gz = GzEncoder::new(Vec::new(), Compression::fast());
     writeln!(
         gz,
@@ -292,12 +297,27 @@ fn corrupt(what: &str) -> io::Error {
 }
 
 fn read_items(path: &Path) -> io::Result<Vec<Box<[u8]>>> {
-    let file = File::open(path)?;
+    if !fs::symlink_metadata(path)?.file_type().is_file() {
+        return Err(corrupt("not a regular file"));
+    }
+    decode_items(File::open(path)?)
+}
+
+/// Longest header line read: a real one is about 60 bytes.
+const MAX_HEADER: u64 = 1024;
+
+/// Decodes the content of a spool file (see the module documentation).
+pub(crate) fn decode_items(file: impl Read) -> io::Result<Vec<Box<[u8]>>> {
     let mut reader = BufReader::new(GzDecoder::new(file).take(MAX_DECOMPRESSED));
-    let mut header = String::new();
-    reader.read_line(&mut header)?;
+    let mut header = Vec::new();
+    (&mut reader)
+        .take(MAX_HEADER)
+        .read_until(b'\n', &mut header)?;
+    if header.last() != Some(&b'\n') {
+        return Err(corrupt("spool header is missing or too long"));
+    }
     let header: serde_json::Value =
-        serde_json::from_str(&header).map_err(|_| corrupt("spool header is not JSON"))?;
+        serde_json::from_slice(&header).map_err(|_| corrupt("spool header is not JSON"))?;
     if header.get("format").and_then(|v| v.as_str()) != Some(FORMAT)
         || header.get("version").and_then(|v| v.as_u64()) != Some(VERSION)
     {
@@ -373,6 +393,37 @@ mod tests {
         assert!(s.read(&f).is_none());
         assert!(!f.path.exists());
         assert_eq!(s.counters.spool_corrupt_files.load(Relaxed), 1);
+    }
+
+    #[test]
+    fn only_regular_files_are_read() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut s = spool(tmp.path());
+        let name = |i: u32| {
+            tmp.path()
+                .join(format!("{:016}-{i:016x}{SUFFIX}", now_ms() - 10))
+        };
+        fs::create_dir(name(1)).unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink("/dev/zero", name(2)).unwrap();
+        s.write(&items(2)).unwrap();
+        let f = s.next_file().unwrap();
+        assert_eq!(s.read(&f).unwrap(), items(2));
+        s.remove(&f);
+        assert!(
+            s.next_file().is_none(),
+            "a directory and a symlink are not spool files"
+        );
+        #[cfg(unix)]
+        assert!(read_items(&name(2)).is_err(), "a symlink is not followed");
+    }
+
+    #[test]
+    fn the_header_line_is_bounded() {
+        let mut gz = GzEncoder::new(Vec::new(), Compression::fast());
+        gz.write_all(&vec![b' '; 1 << 20]).unwrap();
+        let e = decode_items(&gz.finish().unwrap()[..]).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidData);
     }
 
     #[test]
