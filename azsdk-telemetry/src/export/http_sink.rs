@@ -43,12 +43,31 @@ pub struct HttpSink {
 impl HttpSink {
     /// Starts the exporter's worker thread.
     ///
+    /// A spool directory that cannot be created or secured (a read-only or
+    /// full disk, a file in its place) is not a reason for the application
+    /// to fail: the sink then starts without a spool, logs a warning, and
+    /// counts what it cannot deliver as dropped.
+    ///
     /// # Errors
     /// [`ExportError`] when the configuration cannot work (an `http://`
-    /// endpoint off loopback, a spool directory that cannot be created) or
-    /// the worker cannot start.
+    /// endpoint off loopback, a value out of range) or the worker cannot
+    /// start.
     pub fn start(config: ExportConfig) -> Result<Self, ExportError> {
-        let (sender, handle) = Exporter::<PendingRecord>::start(config)?;
+        let (sender, handle) = match Exporter::<PendingRecord>::start(config.clone()) {
+            Err(ExportError::Spool { path, source }) => {
+                tracing::warn!(
+                    target: "azsdk_telemetry::export",
+                    path = %path.display(),
+                    error = %source,
+                    "the spool directory cannot be used; sending without a spool"
+                );
+                Exporter::<PendingRecord>::start(ExportConfig {
+                    spool_dir: None,
+                    ..config
+                })?
+            }
+            started => started?,
+        };
         Ok(HttpSink {
             sender,
             handle: Mutex::new(Some(handle)),
