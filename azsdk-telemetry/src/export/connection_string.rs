@@ -80,7 +80,8 @@ pub enum ConnectionStringError {
     /// `InstrumentationKey` is not a GUID (the value itself is not shown).
     #[error("the InstrumentationKey in the connection string is not a GUID (expected 8-4-4-4-12 hexadecimal digits)")]
     InvalidInstrumentationKey,
-    /// `Authorization` names something other than `ikey`.
+    /// `Authorization` names something other than `ikey` (shown only when it looks like a
+    /// scheme name, never a value that could be a secret).
     #[error("Authorization={0} is not supported; remove it or use Authorization=ikey")]
     UnsupportedAuthorization(String),
     /// The ingestion endpoint is not an absolute http(s) URL.
@@ -150,9 +151,12 @@ impl ConnectionString {
                 "endpointsuffix" => suffix = non_empty,
                 "location" => location = non_empty,
                 "authorization" if !value.eq_ignore_ascii_case("ikey") => {
+                    // A scheme name (`AAD`) is shown; anything else may be a pasted secret.
+                    let scheme =
+                        value.len() <= 16 && value.bytes().all(|b| b.is_ascii_alphabetic());
                     return Err(ConnectionStringError::UnsupportedAuthorization(
-                        value.to_owned(),
-                    ))
+                        if scheme { value } else { "<redacted>" }.to_owned(),
+                    ));
                 }
                 _ => {}
             }
@@ -220,11 +224,24 @@ impl std::str::FromStr for ConnectionString {
     }
 }
 
+impl ConnectionString {
+    /// The endpoint for messages: redacted when it holds the key (a URL may, in any part).
+    fn shown_endpoint(&self) -> &str {
+        let key = self.instrumentation_key.to_ascii_lowercase();
+        let endpoint = self.ingestion_endpoint.to_ascii_lowercase();
+        if endpoint.contains(&key) || endpoint.contains(&key.replace('-', "")) {
+            "<redacted>"
+        } else {
+            &self.ingestion_endpoint
+        }
+    }
+}
+
 impl fmt::Debug for ConnectionString {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionString")
             .field("instrumentation_key", &"<redacted>")
-            .field("ingestion_endpoint", &self.ingestion_endpoint)
+            .field("ingestion_endpoint", &self.shown_endpoint())
             .finish()
     }
 }
@@ -234,7 +251,7 @@ impl fmt::Display for ConnectionString {
         write!(
             f,
             "InstrumentationKey=<redacted>;IngestionEndpoint={}",
-            self.ingestion_endpoint
+            self.shown_endpoint()
         )
     }
 }
@@ -259,9 +276,8 @@ pub(crate) fn validate_endpoint(
     let trimmed = raw.trim().trim_end_matches('/');
     let leaks = trimmed.contains('@')
         || secret.is_some_and(|k| {
-            trimmed
-                .to_ascii_lowercase()
-                .contains(&k.to_ascii_lowercase())
+            let (endpoint, k) = (trimmed.to_ascii_lowercase(), k.to_ascii_lowercase());
+            endpoint.contains(&k) || endpoint.contains(&k.replace('-', ""))
         });
     let shown = if leaks { "<redacted>" } else { trimmed }.to_owned();
     let invalid = |reason: &str| ConnectionStringError::InvalidEndpoint {
