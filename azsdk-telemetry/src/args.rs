@@ -265,6 +265,8 @@ pub struct ArgsRecorder {
     object: Map<String, Value>,
     size: usize,
     truncated: bool,
+    /// Nesting level of this recorder's object (0: `toolArgs` itself).
+    depth: usize,
     dimensions: Vec<(String, String)>,
 }
 
@@ -326,8 +328,18 @@ impl ArgsRecorder {
 
     /// Records the allowed fields of `args` as a nested object under `key`
     /// (left out when nothing was allowed). Its dimensions are promoted.
+    ///
+    /// Beyond [`TOOL_ARGS_MAX_DEPTH`](crate::sanitize::limits::TOOL_ARGS_MAX_DEPTH) levels
+    /// `args` is not read: the key is left out and `"_truncated": true` is added.
     pub fn nested<A: TelemetryArgs + ?Sized>(&mut self, key: &str, args: &A) {
-        let mut inner = ArgsRecorder::new();
+        if self.depth >= limits::TOOL_ARGS_MAX_DEPTH {
+            self.mark_truncated();
+            return;
+        }
+        let mut inner = ArgsRecorder {
+            depth: self.depth + 1,
+            ..ArgsRecorder::new()
+        };
         args.record_args(&mut inner);
         self.dimensions.append(&mut inner.dimensions);
         if !inner.object.is_empty() {
@@ -338,6 +350,15 @@ impl ArgsRecorder {
     /// Promotes a value to a top-level dimension without recording it in `toolArgs`.
     pub fn dimension(&mut self, name: &str, value: impl Into<String>) {
         self.dimensions.push((name.to_owned(), value.into()));
+    }
+
+    /// Adds `"_truncated": true` (room for it is always kept) and records on.
+    fn mark_truncated(&mut self) {
+        if !self.object.contains_key(TRUNCATED_KEY) {
+            self.size += TRUNCATED_KEY.len() + 8;
+            self.object
+                .insert(TRUNCATED_KEY.to_owned(), Value::Bool(true));
+        }
     }
 
     fn insert(&mut self, key: &str, value: Value) {
@@ -363,7 +384,7 @@ impl ArgsRecorder {
 
     /// The `toolArgs` JSON object string.
     pub fn json(&self) -> String {
-        Value::Object(self.object.clone()).to_string()
+        object_json(&self.object, self.size)
     }
 
     /// The dimensions promoted so far, in order, as `(name, value)`.
@@ -373,7 +394,18 @@ impl ArgsRecorder {
 
     /// The JSON object string and the promoted dimensions.
     pub fn into_parts(self) -> (String, Vec<(String, String)>) {
-        (Value::Object(self.object).to_string(), self.dimensions)
+        (object_json(&self.object, self.size), self.dimensions)
+    }
+}
+
+/// The object's JSON text, written in one go into a buffer of about its size (through
+/// `Display`, serde_json writes token by token through `fmt::Write` and regrows the string).
+fn object_json(object: &Map<String, Value>, size: usize) -> String {
+    let mut out = Vec::with_capacity(size + 16);
+    match serde_json::to_writer(&mut out, object) {
+        // serde_json writes UTF-8 only.
+        Ok(()) => String::from_utf8(out).unwrap_or_default(),
+        Err(_) => String::from("{}"),
     }
 }
 

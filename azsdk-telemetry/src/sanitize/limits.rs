@@ -47,3 +47,32 @@ pub const PROPERTY_KEY_MAX_CHARS: usize = 150;
 /// assert!(recorder.json().len() <= TOOL_ARGS_MAX_BYTES);
 /// ```
 pub const TOOL_ARGS_MAX_BYTES: usize = 8192;
+
+/// Deepest nesting of objects in `toolArgs` (a nested `TelemetryArgs` value is one level):
+/// deeper values are left out and `"_truncated": true` is added where they would be. Keeps
+/// recording's recursion shallow whatever the value (a recursive type of any depth), and the
+/// JSON within what common parsers accept (`serde_json` refuses more than 128 levels).
+///
+/// ```
+/// use azsdk_telemetry::{sanitize::limits::TOOL_ARGS_MAX_DEPTH, ArgsRecorder, TelemetryArgs};
+/// struct Node(Option<Box<Node>>);
+/// impl TelemetryArgs for Node {
+///     fn record_args(&self, recorder: &mut ArgsRecorder) {
+///         recorder.allow("leaf", &true);
+///         if let Some(child) = &self.0 {
+///             recorder.nested("child", child);
+///         }
+///     }
+/// }
+/// let mut node = Node(None);
+/// for _ in 0..1000 {
+///     node = Node(Some(Box::new(node)));
+/// }
+/// let mut recorder = ArgsRecorder::new();
+/// node.record_args(&mut recorder);
+/// let json: serde_json::Value = serde_json::from_str(&recorder.json()).unwrap();
+/// assert!(recorder.json().matches('{').count() <= TOOL_ARGS_MAX_DEPTH + 1);
+/// # let _ = json;
+/// # let mut node = node; while let Some(child) = node.0.take() { node = *child; }
+/// ```
+pub const TOOL_ARGS_MAX_DEPTH: usize = 32;
