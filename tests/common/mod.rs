@@ -51,7 +51,12 @@ impl Exportable for TestItem {
 
 /// Fast settings for tests: 50 ms batches, millisecond backoffs, no spool.
 pub fn config(server: &IngestionServer) -> ExportConfig {
-    let cs = ConnectionString::parse(&server.connection_string()).expect("test connection string");
+    config_for(&server.connection_string())
+}
+
+/// [`config`] for any connection string (a proxy, a closed port).
+pub fn config_for(connection_string: &str) -> ExportConfig {
+    let cs = ConnectionString::parse(connection_string).expect("test connection string");
     ExportConfig::new(cs)
         .with_max_batch_age(Duration::from_millis(50))
         .with_request_timeout(Duration::from_secs(2))
