@@ -152,7 +152,7 @@ impl ToolCall {
             event.error_type = Some(error.error_type.to_owned());
             event.error_message = error.message;
         }
-        event.emit();
+        crate::layer::emit_tool_call(event);
     }
 }
 

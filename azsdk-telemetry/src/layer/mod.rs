@@ -18,6 +18,7 @@ use tracing_subscriber::Registry;
 pub use builder::{BuildError, TelemetryBuilder};
 pub use handle::{TelemetryHandle, TelemetryStats};
 
+pub(crate) use self::core::emit_tool_call;
 use self::core::Core;
 use self::filter::OwnEvents;
 
