@@ -1,0 +1,55 @@
+//! Our stack, installed as the README says.
+
+use std::path::PathBuf;
+
+use azsdk_telemetry::export::ExportConfig;
+use azsdk_telemetry::{TelemetryHandle, TelemetryLayer};
+use tracing_subscriber::prelude::*;
+
+/// A fresh state directory for one run (lifecycle state and the spool).
+pub fn state_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "azsdk-telemetry-bench-{tag}-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// Our layer posting to `connection_string`, in a registry, with its handle.
+/// `configure` adjusts the exporter (the defaults are the product's defaults).
+///
+/// # Panics
+/// When the layer cannot be built: the measurement cannot run without it.
+pub fn dispatch(
+    connection_string: &str,
+    tag: &str,
+    configure: impl FnOnce(ExportConfig) -> ExportConfig + Send + 'static,
+) -> (tracing::Dispatch, TelemetryHandle) {
+    let (layer, handle) = TelemetryLayer::builder()
+        .app_name("azsdk-bench")
+        .app_version("1.0.0")
+        .connection_string(connection_string)
+        .state_dir(state_dir(tag))
+        .first_run_notice(false)
+        .ignore_environment()
+        .configure_export(configure)
+        .build()
+        .expect("our layer builds");
+    let subscriber = tracing_subscriber::registry().with(layer);
+    (tracing::Dispatch::new(subscriber), handle)
+}
+
+/// Our layer opted out (`enabled(false)`), in a registry: (b).
+///
+/// # Panics
+/// Never in practice: an opted-out build does not fail.
+pub fn dispatch_off() -> (tracing::Dispatch, TelemetryHandle) {
+    let (layer, handle) = TelemetryLayer::builder()
+        .enabled(false)
+        .ignore_environment()
+        .build()
+        .expect("an opted-out layer builds");
+    let subscriber = tracing_subscriber::registry().with(layer);
+    (tracing::Dispatch::new(subscriber), handle)
+}
