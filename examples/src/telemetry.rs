@@ -1,0 +1,83 @@
+//! How the `azsdk` binary sets up telemetry, per front-end.
+//!
+//! Both read the environment the usual way: the opt-out variables
+//! (`AZSDK_TELEMETRY_ENABLED=false`, `DO_NOT_TRACK=1`) and the settings file
+//! first, then `APPLICATIONINSIGHTS_CONNECTION_STRING`, else
+//! `AZSDK_TELEMETRY_JSONL`, else `telemetry.jsonl` in the per-user state
+//! directory (`AZSDK_TELEMETRY_DIR` overrides it).
+
+use azsdk_telemetry::context::{self, AGENT_INVOKED};
+use azsdk_telemetry::lifecycle::SessionKind;
+use azsdk_telemetry::{BuildError, Platform, TelemetryBuilder, TelemetryHandle, TelemetryLayer};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+
+/// `ai.cloud.role` and the state directory's name.
+pub const APP_NAME: &str = "azsdk";
+
+/// Names the MCP server's platform when the environment does not show it
+/// (`VSCode`, `GitHub`, `JetBrains`, `CLI`, or any other name).
+pub const ENV_PLATFORM: &str = "AZSDK_PLATFORM";
+
+/// The builder both front-ends start from.
+fn base() -> TelemetryBuilder {
+    TelemetryLayer::builder()
+        .app_name(APP_NAME)
+        .app_version(env!("CARGO_PKG_VERSION"))
+        .install_method("cargo")
+}
+
+/// The CLI's telemetry: a session spans invocations (30 minutes of
+/// inactivity end it), the platform is detected (`CLI` in a plain
+/// terminal), and calls are `direct` unless the environment says an agent
+/// ran the command (`AZSDK_TELEMETRY_EXECUTION_MODE`, `CLAUDECODE=1`).
+pub fn cli_builder() -> TelemetryBuilder {
+    base()
+        .platform(context::detect_platform())
+        .execution_mode(context::detect_execution_mode())
+        .session(SessionKind::cli())
+}
+
+/// The MCP server's telemetry: one session per server process, calls are
+/// `agent-invoked`, the platform comes from [`ENV_PLATFORM`] or the
+/// environment the editor started the server in. The client is learned at
+/// `initialize`.
+pub fn mcp_builder() -> TelemetryBuilder {
+    base()
+        .platform(mcp_platform(|name| std::env::var(name).ok()))
+        .execution_mode(AGENT_INVOKED)
+}
+
+/// The MCP server's platform: [`ENV_PLATFORM`] when set, else what the
+/// environment shows (VS Code sets `VSCODE_PID` for the servers it starts).
+///
+/// ```
+/// use azsdk_telemetry::Platform;
+/// use azsdk_telemetry_examples::telemetry::mcp_platform;
+/// let env = |name: &str| (name == "AZSDK_PLATFORM").then(|| "vscode".to_string());
+/// assert_eq!(mcp_platform(env), Platform::VsCode);
+/// let env = |name: &str| (name == "AZSDK_PLATFORM").then(|| "Zed".to_string());
+/// assert_eq!(mcp_platform(env), Platform::custom("Zed"));
+/// ```
+pub fn mcp_platform(lookup: impl Fn(&str) -> Option<String>) -> Platform {
+    match lookup(ENV_PLATFORM).map(|name| name.trim().to_owned()) {
+        Some(name) if !name.is_empty() => match name.to_ascii_lowercase().as_str() {
+            "vscode" | "vs code" | "visual studio code" => Platform::VsCode,
+            "github" => Platform::GitHub,
+            "jetbrains" => Platform::JetBrains,
+            "cli" => Platform::Cli,
+            _ => Platform::custom(name),
+        },
+        _ => context::detect_platform_from(lookup),
+    }
+}
+
+/// Builds `builder` and installs its layer as the process's subscriber.
+///
+/// # Errors
+/// [`BuildError`] when the configuration cannot work (a malformed connection string).
+pub fn install(builder: TelemetryBuilder) -> Result<TelemetryHandle, BuildError> {
+    let (layer, handle) = builder.build()?;
+    tracing_subscriber::registry().with(layer).init();
+    Ok(handle)
+}
