@@ -44,6 +44,13 @@ fn tool_calls_reach_the_ingestion_endpoint_as_valid_envelopes() {
     assert!(handle.shutdown(Duration::from_secs(5)));
 
     let received = server.received();
+    // The counters outlive the shutdown and account for every record.
+    let stats = handle
+        .export_stats()
+        .expect("exporter counters after shutdown");
+    assert!(stats.is_balanced(), "{stats:?}");
+    assert_eq!(stats.sent as usize, received.len());
+    assert_eq!(handle.stats().emitted, stats.emitted);
     let names: Vec<&str> = received.iter().map(name).collect();
     assert_eq!(names.first(), Some(&"SystemInstalled"));
     assert_eq!(names.iter().filter(|n| **n == "ToolExecuted").count(), 25);

@@ -38,6 +38,8 @@ impl Exportable for PendingRecord {
 pub struct HttpSink {
     sender: ExportSender<PendingRecord>,
     handle: Mutex<Option<ExportHandle>>,
+    /// The exporter's last counters, kept when it shuts down.
+    final_stats: Mutex<Option<ExportStats>>,
 }
 
 impl HttpSink {
@@ -71,6 +73,7 @@ impl HttpSink {
         Ok(HttpSink {
             sender,
             handle: Mutex::new(Some(handle)),
+            final_stats: Mutex::new(None),
         })
     }
 
@@ -96,7 +99,15 @@ impl Sink for HttpSink {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
-        handle.is_none_or(|handle| handle.shutdown(timeout).completed)
+        let Some(handle) = handle else {
+            return true;
+        };
+        let report = handle.shutdown(timeout);
+        *self
+            .final_stats
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(report.stats);
+        report.completed
     }
 
     fn stats(&self) -> SinkStats {
@@ -109,6 +120,11 @@ impl Sink for HttpSink {
     }
 
     fn export_stats(&self) -> Option<ExportStats> {
-        self.with_handle(ExportHandle::stats)
+        self.with_handle(ExportHandle::stats).or_else(|| {
+            *self
+                .final_stats
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+        })
     }
 }

@@ -204,9 +204,11 @@ impl TelemetryHandle {
         }
     }
 
-    /// Records `SystemStopped` (once) and flushes within `timeout`. Returns
-    /// whether everything was flushed in time.
-    pub fn shutdown(self, timeout: Duration) -> bool {
+    /// Records `SystemStopped` (once), flushes within `timeout` and stops
+    /// the sink. Returns whether everything was flushed in time. The
+    /// counters ([`stats`](Self::stats), [`export_stats`](Self::export_stats))
+    /// stay readable afterwards; dropping the handle then does nothing more.
+    pub fn shutdown(&self, timeout: Duration) -> bool {
         self.stop(timeout)
     }
 
