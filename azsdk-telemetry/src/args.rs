@@ -22,7 +22,6 @@
 //! bounds sizes so a huge argument never costs a huge allocation.
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -61,7 +60,7 @@ use crate::sanitize::{self, limits};
 /// let mut recorder = ArgsRecorder::new();
 /// args.record_args(&mut recorder);
 /// assert_eq!(recorder.json(), r#"{"language":".NET","typespecProjectRoot":true}"#);
-/// assert_eq!(recorder.dimensions(), [("language".to_string(), ".NET".to_string())]);
+/// assert_eq!(recorder.dimensions(), [("language".into(), ".NET".to_string())]);
 /// ```
 ///
 /// It can be implemented by hand with the recorder's methods:
@@ -135,49 +134,182 @@ pub trait ArgValue {
     fn is_present(&self) -> bool {
         true
     }
+
+    /// Writes the value's JSON text (what [`arg_value`](ArgValue::arg_value) gives) to
+    /// `out` and returns `true`, or writes nothing and returns `false` when absent.
+    ///
+    /// The recorder calls this one: the provided method goes through `arg_value`; the
+    /// framework's own impls write straight into the `toolArgs` buffer.
+    fn write_arg(&self, out: &mut ArgWriter<'_>) -> bool {
+        match self.arg_value() {
+            Some(value) => {
+                out.value(&value);
+                true
+            }
+            None => false,
+        }
+    }
 }
+
+/// Where [`ArgValue::write_arg`] writes one JSON value: the `toolArgs` text being built.
+///
+/// ```
+/// use azsdk_telemetry::{ArgValue, ArgWriter, ArgsRecorder};
+///
+/// struct Port(u16);
+/// impl ArgValue for Port {
+///     fn arg_value(&self) -> Option<serde_json::Value> {
+///         Some(self.0.into())
+///     }
+///     fn write_arg(&self, out: &mut ArgWriter<'_>) -> bool {
+///         out.number(self.0);
+///         true
+///     }
+/// }
+///
+/// let mut recorder = ArgsRecorder::new();
+/// recorder.allow("port", &Port(8080));
+/// assert_eq!(recorder.json(), r#"{"port":8080}"#);
+/// ```
+#[derive(Debug)]
+pub struct ArgWriter<'a> {
+    buf: &'a mut Vec<u8>,
+}
+
+impl ArgWriter<'_> {
+    /// A JSON string, escaped; longer than
+    /// [`TOOL_ARGS_MAX_BYTES`](crate::sanitize::limits::TOOL_ARGS_MAX_BYTES) it is cut
+    /// first (it can never fit whole).
+    pub fn string(&mut self, text: &str) {
+        let text = sanitize::truncate_bytes(text, limits::TOOL_ARGS_MAX_BYTES);
+        // Writing to a `Vec` cannot fail.
+        let _ = serde_json::to_writer(&mut *self.buf, text);
+    }
+
+    /// `true` or `false`.
+    pub fn bool(&mut self, flag: bool) {
+        self.buf
+            .extend_from_slice(if flag { b"true" } else { b"false" });
+    }
+
+    /// An integer, in decimal.
+    pub fn number<N: ArgInteger>(&mut self, number: N) {
+        number.write_to(self.buf);
+    }
+
+    /// Any JSON value, compact.
+    pub fn value(&mut self, value: &Value) {
+        let _ = serde_json::to_writer(&mut *self.buf, value);
+    }
+
+    fn len(&self) -> usize {
+        self.buf.len()
+    }
+}
+
+/// Integer types [`ArgWriter::number`] writes (those that always fit a JSON number).
+pub trait ArgInteger: Copy + sealed::Sealed {
+    #[doc(hidden)]
+    fn write_to(self, buf: &mut Vec<u8>);
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+macro_rules! integer {
+    ($($ty:ty),*) => {$(
+        impl sealed::Sealed for $ty {}
+        impl ArgInteger for $ty {
+            fn write_to(self, buf: &mut Vec<u8>) {
+                // Decimal digits, most significant first, without `fmt`.
+                let mut digits = [0u8; 20];
+                let mut at = digits.len();
+                let negative = (self as i128) < 0;
+                let mut rest = (self as i128).unsigned_abs();
+                loop {
+                    at -= 1;
+                    digits[at] = b'0' + (rest % 10) as u8;
+                    rest /= 10;
+                    if rest == 0 {
+                        break;
+                    }
+                }
+                if negative {
+                    buf.push(b'-');
+                }
+                buf.extend_from_slice(&digits[at..]);
+            }
+        }
+        impl ArgValue for $ty {
+            fn arg_value(&self) -> Option<Value> {
+                Some(Value::from(*self))
+            }
+            fn write_arg(&self, out: &mut ArgWriter<'_>) -> bool {
+                out.number(*self);
+                true
+            }
+        }
+    )*};
+}
+integer!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
 
 fn bounded_string(text: &str) -> Value {
     Value::String(sanitize::truncate_bytes(text, limits::TOOL_ARGS_MAX_BYTES).to_owned())
 }
 
-impl ArgValue for str {
-    fn arg_value(&self) -> Option<Value> {
-        Some(bounded_string(self))
-    }
+macro_rules! string_arg {
+    ($($ty:ty),*) => {$(
+        impl ArgValue for $ty {
+            fn arg_value(&self) -> Option<Value> {
+                Some(bounded_string(self))
+            }
+            fn write_arg(&self, out: &mut ArgWriter<'_>) -> bool {
+                out.string(self);
+                true
+            }
+        }
+    )*};
 }
-impl ArgValue for String {
-    fn arg_value(&self) -> Option<Value> {
-        Some(bounded_string(self))
-    }
-}
-impl ArgValue for Cow<'_, str> {
-    fn arg_value(&self) -> Option<Value> {
-        Some(bounded_string(self))
-    }
-}
+string_arg!(str, String, Cow<'_, str>);
+
 impl ArgValue for char {
     fn arg_value(&self) -> Option<Value> {
         Some(Value::String(self.to_string()))
+    }
+    fn write_arg(&self, out: &mut ArgWriter<'_>) -> bool {
+        out.string(self.encode_utf8(&mut [0; 4]));
+        true
     }
 }
 impl ArgValue for Path {
     fn arg_value(&self) -> Option<Value> {
         Some(bounded_string(&self.to_string_lossy()))
     }
+    fn write_arg(&self, out: &mut ArgWriter<'_>) -> bool {
+        out.string(&self.to_string_lossy());
+        true
+    }
 }
 impl ArgValue for PathBuf {
     fn arg_value(&self) -> Option<Value> {
         self.as_path().arg_value()
+    }
+    fn write_arg(&self, out: &mut ArgWriter<'_>) -> bool {
+        self.as_path().write_arg(out)
     }
 }
 impl ArgValue for bool {
     fn arg_value(&self) -> Option<Value> {
         Some(Value::Bool(*self))
     }
+    fn write_arg(&self, out: &mut ArgWriter<'_>) -> bool {
+        out.bool(*self);
+        true
+    }
 }
 
-macro_rules! number_arg {
+macro_rules! float_arg {
     ($($ty:ty),*) => {$(
         impl ArgValue for $ty {
             fn arg_value(&self) -> Option<Value> {
@@ -186,7 +318,7 @@ macro_rules! number_arg {
         }
     )*};
 }
-number_arg!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize, f32, f64);
+float_arg!(f32, f64);
 
 impl ArgValue for i128 {
     fn arg_value(&self) -> Option<Value> {
@@ -206,6 +338,9 @@ impl<T: ArgValue> ArgValue for Option<T> {
     fn is_present(&self) -> bool {
         self.as_ref().is_some_and(ArgValue::is_present)
     }
+    fn write_arg(&self, out: &mut ArgWriter<'_>) -> bool {
+        self.as_ref().is_some_and(|value| value.write_arg(out))
+    }
 }
 impl<T: ArgValue> ArgValue for [T] {
     fn arg_value(&self) -> Option<Value> {
@@ -213,15 +348,42 @@ impl<T: ArgValue> ArgValue for [T] {
             self.iter().filter_map(ArgValue::arg_value).collect(),
         ))
     }
+    fn write_arg(&self, out: &mut ArgWriter<'_>) -> bool {
+        out.buf.push(b'[');
+        let mut first = true;
+        for item in self {
+            let mark = out.len();
+            if !first {
+                out.buf.push(b',');
+            }
+            if item.write_arg(out) {
+                first = false;
+            } else {
+                out.buf.truncate(mark);
+            }
+            if out.len() > limits::TOOL_ARGS_MAX_BYTES {
+                // It cannot fit any more: stop reading.
+                break;
+            }
+        }
+        out.buf.push(b']');
+        true
+    }
 }
 impl<T: ArgValue> ArgValue for Vec<T> {
     fn arg_value(&self) -> Option<Value> {
         self.as_slice().arg_value()
     }
+    fn write_arg(&self, out: &mut ArgWriter<'_>) -> bool {
+        self.as_slice().write_arg(out)
+    }
 }
 impl<T: ArgValue, const N: usize> ArgValue for [T; N] {
     fn arg_value(&self) -> Option<Value> {
         self.as_slice().arg_value()
+    }
+    fn write_arg(&self, out: &mut ArgWriter<'_>) -> bool {
+        self.as_slice().write_arg(out)
     }
 }
 
@@ -234,6 +396,9 @@ macro_rules! forward_value {
             fn is_present(&self) -> bool {
                 (**self).is_present()
             }
+            fn write_arg(&self, out: &mut ArgWriter<'_>) -> bool {
+                (**self).write_arg(out)
+            }
         }
     )*};
 }
@@ -242,9 +407,12 @@ forward_value!(&T, &mut T, Box<T>, Rc<T>, Arc<T>);
 /// Builds the `toolArgs` JSON object, in the order values are recorded, and
 /// collects the dimensions promoted from them.
 ///
-/// The object never grows past
+/// The object is written as JSON text straight into one buffer (no map, no
+/// per-key allocation). It never grows past
 /// [`TOOL_ARGS_MAX_BYTES`](crate::sanitize::limits::TOOL_ARGS_MAX_BYTES): a
-/// key that would not fit is left out and `"_truncated": true` is added.
+/// top-level key that would not fit is left out whole (with everything nested
+/// in it), `"_truncated": true` is added and later keys are left out too. A key
+/// recorded twice keeps its first position and its last value.
 ///
 /// ```
 /// use azsdk_telemetry::ArgsRecorder;
@@ -262,43 +430,113 @@ forward_value!(&T, &mut T, Box<T>, Rc<T>, Arc<T>);
 /// ```
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct ArgsRecorder {
-    object: Map<String, Value>,
-    size: usize,
-    truncated: bool,
-    /// Nesting level of this recorder's object (0: `toolArgs` itself).
+    /// The object's JSON text without its closing brace(s); empty until first written.
+    buf: Vec<u8>,
+    /// Nesting level of the object being written (0: `toolArgs` itself).
     depth: usize,
-    dimensions: Vec<(String, String)>,
+    /// A top-level key did not fit: the object takes no more keys.
+    truncated: bool,
+    /// A nested value outgrew the limit: nothing is kept until its top-level key is
+    /// left out.
+    overflow: bool,
+    /// The object being written already has `_truncated`.
+    marked: bool,
+    /// Where the keys of the open objects start in `buf`, outermost first.
+    keys: Offsets,
+    /// The first of `keys` that belongs to the object being written.
+    frame: usize,
+    /// Some object got a key twice: the text is normalized when finished.
+    duplicate: bool,
+    dimensions: Vec<(Cow<'static, str>, String)>,
 }
 
 /// The key added when arguments were left out to keep `toolArgs` within its limit.
 const TRUNCATED_KEY: &str = "_truncated";
+/// What the marker takes: `,"_truncated":true`.
+const MARKER_ROOM: usize = TRUNCATED_KEY.len() + 8;
+/// Capacity of a new recorder's buffer: a typical `toolArgs` fits without regrowing.
+const INITIAL_CAPACITY: usize = 160;
+
+/// A key just written: where its entry starts and whether the object had it already.
+#[derive(Clone, Copy)]
+struct Entry {
+    start: usize,
+    duplicate: bool,
+}
+
+/// Offsets of keys in the buffer: a few inline, more on the heap.
+#[derive(Debug, Default, Clone, PartialEq)]
+struct Offsets {
+    inline: [u32; 8],
+    len: usize,
+    spill: Vec<u32>,
+}
+
+impl Offsets {
+    fn push(&mut self, offset: u32) {
+        match self.inline.get_mut(self.len) {
+            Some(slot) => *slot = offset,
+            None => self.spill.push(offset),
+        }
+        self.len += 1;
+    }
+
+    fn get(&self, index: usize) -> usize {
+        let offset = match self.inline.get(index) {
+            Some(offset) => *offset,
+            None => self.spill[index - self.inline.len()],
+        };
+        offset as usize
+    }
+
+    fn truncate(&mut self, len: usize) {
+        if len < self.len {
+            self.len = len;
+            self.spill.truncate(len.saturating_sub(self.inline.len()));
+        }
+    }
+}
 
 impl ArgsRecorder {
     /// An empty recorder.
     pub fn new() -> Self {
-        ArgsRecorder {
-            size: 2, // "{}"
-            ..ArgsRecorder::default()
-        }
+        let mut recorder = ArgsRecorder::default();
+        recorder.open();
+        recorder
     }
 
     /// Records `key` with the value (left out when the value is absent).
     pub fn allow<V: ArgValue + ?Sized>(&mut self, key: &str, value: &V) {
-        if let Some(value) = value.arg_value() {
-            self.insert(key, value);
+        if self.stopped() {
+            return;
+        }
+        let entry = self.write_key(key);
+        if value.write_arg(&mut ArgWriter { buf: &mut self.buf }) {
+            self.keep(entry);
+        } else {
+            self.rollback(entry.start);
         }
     }
 
     /// Records `key` with the value and promotes the value to the top-level
     /// dimension `dimension` (`language`, `serviceName`, `planeType`,
     /// `isCustomSdk`, or any other name).
-    pub fn allow_dimension<V: ArgValue + ?Sized>(&mut self, key: &str, dimension: &str, value: &V) {
-        if let Some(value) = value.arg_value() {
-            if let Some(text) = dimension_text(&value) {
-                self.dimension(dimension, text);
-            }
-            self.insert(key, value);
+    pub fn allow_dimension<V: ArgValue + ?Sized>(
+        &mut self,
+        key: &str,
+        dimension: &'static str,
+        value: &V,
+    ) {
+        let entry = self.write_key(key);
+        let value_at = self.buf.len();
+        if !value.write_arg(&mut ArgWriter { buf: &mut self.buf }) {
+            self.rollback(entry.start);
+            return;
         }
+        if let Some(text) = dimension_text(&self.buf[value_at..]) {
+            self.dimensions.push((Cow::Borrowed(dimension), text));
+        }
+        self.keep(entry);
     }
 
     /// Records that `key` was given (`true`), never its value; an `Option`
@@ -311,19 +549,43 @@ impl ArgsRecorder {
 
     /// Records that `key` was given: `"key": true`.
     pub fn given(&mut self, key: &str) {
-        self.insert(key, Value::Bool(true));
+        if self.stopped() {
+            return;
+        }
+        let entry = self.write_key(key);
+        self.buf.extend_from_slice(b"true");
+        self.keep(entry);
     }
 
     /// Records `key` with the SHA-256 of the value, lower-case hex. A string
     /// hashes its UTF-8 bytes; any other value its JSON text.
     pub fn hash<V: ArgValue + ?Sized>(&mut self, key: &str, value: &V) {
-        if let Some(value) = value.arg_value() {
-            let digest = match &value {
-                Value::String(text) => sha256_hex(text.as_bytes()),
-                other => sha256_hex(other.to_string().as_bytes()),
-            };
-            self.insert(key, Value::String(digest));
+        if self.stopped() {
+            return;
         }
+        self.open();
+        let value_at = self.buf.len();
+        if !value.write_arg(&mut ArgWriter { buf: &mut self.buf }) {
+            self.buf.truncate(value_at);
+            return;
+        }
+        let digest = {
+            let text = &self.buf[value_at..];
+            match text.first() {
+                Some(b'"') => Sha256::digest(unescape(text).as_bytes()),
+                _ => Sha256::digest(text),
+            }
+        };
+        self.buf.truncate(value_at);
+        let entry = self.write_key(key);
+        self.buf.push(b'"');
+        for byte in digest {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            self.buf.push(HEX[usize::from(byte >> 4)]);
+            self.buf.push(HEX[usize::from(byte & 0xf)]);
+        }
+        self.buf.push(b'"');
+        self.keep(entry);
     }
 
     /// Records the allowed fields of `args` as a nested object under `key`
@@ -336,118 +598,200 @@ impl ArgsRecorder {
             self.mark_truncated();
             return;
         }
-        let mut inner = ArgsRecorder {
-            depth: self.depth + 1,
-            ..ArgsRecorder::new()
-        };
-        args.record_args(&mut inner);
-        self.dimensions.append(&mut inner.dimensions);
-        if !inner.object.is_empty() {
-            self.insert(key, Value::Object(inner.object));
+        let entry = self.write_key(key);
+        self.buf.push(b'{');
+        let inner_at = self.buf.len();
+        let outer = (self.frame, self.marked);
+        self.frame = self.keys.len;
+        self.marked = false;
+        self.depth += 1;
+        args.record_args(self);
+        self.depth -= 1;
+        self.keys.truncate(self.frame);
+        (self.frame, self.marked) = outer;
+        if self.depth == 0 && std::mem::take(&mut self.overflow) {
+            // Something inside did not fit: the whole top-level key is left out.
+            self.rollback(entry.start);
+            self.stop();
+            return;
         }
+        if self.buf.len() == inner_at {
+            self.rollback(entry.start);
+            return;
+        }
+        self.buf.push(b'}');
+        self.keep(entry);
     }
 
     /// Promotes a value to a top-level dimension without recording it in `toolArgs`.
-    pub fn dimension(&mut self, name: &str, value: impl Into<String>) {
-        self.dimensions.push((name.to_owned(), value.into()));
-    }
-
-    /// Adds `"_truncated": true` (room for it is always kept) and records on.
-    fn mark_truncated(&mut self) {
-        if !self.object.contains_key(TRUNCATED_KEY) {
-            self.size += TRUNCATED_KEY.len() + 8;
-            self.object
-                .insert(TRUNCATED_KEY.to_owned(), Value::Bool(true));
-        }
-    }
-
-    fn insert(&mut self, key: &str, value: Value) {
-        if self.truncated {
-            return;
-        }
-        // `"key":value,`, escapes aside: the exact size is checked at the end.
-        let grows = key.len() + 4 + value_size(&value);
-        if self.size + grows + TRUNCATED_KEY.len() + 8 > limits::TOOL_ARGS_MAX_BYTES {
-            self.truncated = true;
-            self.object
-                .insert(TRUNCATED_KEY.to_owned(), Value::Bool(true));
-            return;
-        }
-        self.size += grows;
-        self.object.insert(key.to_owned(), value);
+    pub fn dimension(&mut self, name: impl Into<Cow<'static, str>>, value: impl Into<String>) {
+        self.dimensions.push((name.into(), value.into()));
     }
 
     /// Whether nothing was recorded.
     pub fn is_empty(&self) -> bool {
-        self.object.is_empty()
+        self.buf.len() <= 1
     }
 
     /// The `toolArgs` JSON object string.
     pub fn json(&self) -> String {
-        object_json(&self.object, self.size)
+        finish_json(self.buf.clone(), self.duplicate)
     }
 
     /// The dimensions promoted so far, in order, as `(name, value)`.
-    pub fn dimensions(&self) -> &[(String, String)] {
+    pub fn dimensions(&self) -> &[(Cow<'static, str>, String)] {
         &self.dimensions
     }
 
     /// The JSON object string and the promoted dimensions.
     pub fn into_parts(self) -> (String, Vec<(String, String)>) {
-        (object_json(&self.object, self.size), self.dimensions)
+        let (json, dimensions) = self.finish();
+        let dimensions = dimensions
+            .into_iter()
+            .map(|(name, value)| (name.into_owned(), value))
+            .collect();
+        (json, dimensions)
+    }
+
+    /// [`into_parts`](ArgsRecorder::into_parts) with the dimension names as given
+    /// (no copy of a `&'static str`).
+    pub(crate) fn finish(self) -> (String, Vec<(Cow<'static, str>, String)>) {
+        (finish_json(self.buf, self.duplicate), self.dimensions)
+    }
+
+    fn stopped(&self) -> bool {
+        self.truncated || self.overflow
+    }
+
+    /// Starts the object's text (`{`) on first use.
+    fn open(&mut self) {
+        if self.buf.is_empty() {
+            self.buf.reserve(INITIAL_CAPACITY);
+            self.buf.push(b'{');
+        }
+    }
+
+    /// Writes `"key":` (after a comma unless the object is empty).
+    fn write_key(&mut self, key: &str) -> Entry {
+        self.open();
+        let start = self.buf.len();
+        if self.buf.last() != Some(&b'{') {
+            self.buf.push(b',');
+        }
+        let key_at = self.buf.len();
+        let _ = serde_json::to_writer(&mut self.buf, key);
+        // JSON string escaping is prefix-free: an earlier key's text starts with this
+        // key's quoted text exactly when it is the same key.
+        let quoted = &self.buf[key_at..];
+        let duplicate = (self.frame..self.keys.len).any(|index| {
+            let at = self.keys.get(index);
+            self.buf.get(at..at + quoted.len()) == Some(quoted)
+        });
+        self.keys.push(u32::try_from(key_at).unwrap_or(u32::MAX));
+        self.buf.push(b':');
+        Entry { start, duplicate }
+    }
+
+    /// Removes everything from `start` on, and the keys written there.
+    fn rollback(&mut self, start: usize) {
+        self.buf.truncate(start);
+        while self.keys.len > self.frame && self.keys.get(self.keys.len - 1) >= start {
+            self.keys.truncate(self.keys.len - 1);
+        }
+    }
+
+    /// Keeps the entry just written if the object can still be closed within the limit
+    /// with room for the marker; otherwise leaves it out.
+    fn keep(&mut self, entry: Entry) {
+        if self.stopped() {
+            self.rollback(entry.start);
+            return;
+        }
+        // One closing brace per open object.
+        if self.buf.len() + self.depth + 1 + MARKER_ROOM > limits::TOOL_ARGS_MAX_BYTES {
+            self.rollback(entry.start);
+            if self.depth == 0 {
+                self.stop();
+            } else {
+                self.overflow = true;
+            }
+            return;
+        }
+        self.duplicate |= entry.duplicate;
+    }
+
+    /// The top-level object takes no more keys; `_truncated` says so.
+    fn stop(&mut self) {
+        self.truncated = true;
+        self.mark_truncated();
+    }
+
+    /// Adds `"_truncated": true` to the object being written (room for it is always
+    /// kept) and records on.
+    fn mark_truncated(&mut self) {
+        if !std::mem::replace(&mut self.marked, true) {
+            let entry = self.write_key(TRUNCATED_KEY);
+            self.buf.extend_from_slice(b"true");
+            self.duplicate |= entry.duplicate;
+        }
     }
 }
 
-/// The object's JSON text, written in one go into a buffer of about its size (through
-/// `Display`, serde_json writes token by token through `fmt::Write` and regrows the string).
-fn object_json(object: &Map<String, Value>, size: usize) -> String {
-    let mut out = Vec::with_capacity(size + 16);
-    match serde_json::to_writer(&mut out, object) {
-        // serde_json writes UTF-8 only.
-        Ok(()) => String::from_utf8(out).unwrap_or_default(),
-        Err(_) => String::from("{}"),
+/// Closes the object's text; with a key recorded twice, the last value replaces the
+/// first in its place (as a JSON map insert does).
+fn finish_json(mut buf: Vec<u8>, duplicate: bool) -> String {
+    if buf.is_empty() {
+        return String::from("{}");
+    }
+    buf.push(b'}');
+    // Everything written came from `&str`s and serde_json: always UTF-8.
+    let text = String::from_utf8(buf).unwrap_or_else(|_| String::from("{}"));
+    if !duplicate {
+        return text;
+    }
+    serde_json::from_str::<Map<String, Value>>(&text)
+        .and_then(|object| serde_json::to_string(&object))
+        .unwrap_or(text)
+}
+
+/// The text of a JSON string token (quotes included), unescaped.
+fn unescape(token: &[u8]) -> Cow<'_, str> {
+    if !token.contains(&b'\\') {
+        if let Some(inner) = token.get(1..token.len().saturating_sub(1)) {
+            return String::from_utf8_lossy(inner);
+        }
+    }
+    Cow::Owned(serde_json::from_slice::<String>(token).unwrap_or_default())
+}
+
+/// The text of a promoted dimension, from the value's JSON text: strings as
+/// they are, lists joined with commas (`.NET,Java`), other values as their JSON
+/// text; `null` promotes nothing.
+fn dimension_text(json: &[u8]) -> Option<String> {
+    match json.first() {
+        Some(b'"') => Some(unescape(json).into_owned()),
+        Some(b'n') => None,
+        Some(b'[') => serde_json::from_slice::<Value>(json)
+            .ok()
+            .and_then(|value| value_dimension_text(&value)),
+        _ => Some(String::from_utf8_lossy(json).into_owned()),
     }
 }
 
-/// The size of a value's JSON text, closely enough to bound the object.
-fn value_size(value: &Value) -> usize {
-    match value {
-        Value::String(text) => text.len() + 2,
-        Value::Array(items) => items.iter().map(|item| value_size(item) + 1).sum::<usize>() + 2,
-        Value::Object(map) => map
-            .iter()
-            .map(|(key, item)| key.len() + 4 + value_size(item))
-            .sum::<usize>()
-            .max(2),
-        other => other.to_string().len(),
-    }
-}
-
-/// The text of a promoted dimension: strings as they are, lists joined with
-/// commas (`.NET,Java`), other values as their JSON text; `null` promotes nothing.
-fn dimension_text(value: &Value) -> Option<String> {
+/// [`dimension_text`] of a parsed value.
+fn value_dimension_text(value: &Value) -> Option<String> {
     match value {
         Value::Null => None,
         Value::String(text) => Some(text.clone()),
         Value::Array(items) => Some(
             items
                 .iter()
-                .filter_map(dimension_text)
+                .filter_map(value_dimension_text)
                 .collect::<Vec<_>>()
                 .join(","),
         ),
         other => Some(other.to_string()),
     }
-}
-
-/// SHA-256 of `bytes` as lower-case hex.
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    let mut out = String::with_capacity(64);
-    for byte in digest {
-        let _ = write!(out, "{byte:02x}");
-    }
-    out
 }
 
 #[cfg(test)]
@@ -493,8 +837,8 @@ mod tests {
         assert_eq!(
             recorder.dimensions(),
             [
-                ("languages".to_string(), ".NET,Java".to_string()),
-                ("isCustomSdk".to_string(), "true".to_string())
+                (Cow::from("languages"), ".NET,Java".to_string()),
+                (Cow::from("isCustomSdk"), "true".to_string())
             ]
         );
         assert_eq!(
@@ -555,5 +899,133 @@ mod tests {
         recorder.nested("none", &None::<Inner>);
         assert_eq!(recorder.json(), r#"{"inner":{"lang":"Go"}}"#);
         assert_eq!(recorder.dimensions()[0].1, "Go");
+    }
+
+    fn written<V: ArgValue + ?Sized>(value: &V) -> Option<String> {
+        let mut buf = Vec::new();
+        value
+            .write_arg(&mut ArgWriter { buf: &mut buf })
+            .then(|| String::from_utf8(buf).unwrap())
+    }
+
+    #[test]
+    fn written_text_is_the_arg_value_text() {
+        fn same<V: ArgValue + ?Sized>(value: &V) {
+            assert_eq!(
+                written(value),
+                value.arg_value().map(|value| value.to_string())
+            );
+        }
+        same("plain");
+        same("quote \" backslash \\ newline \n tab \t nul \u{0} é \u{1F600}");
+        same(&'"');
+        same(&i64::MIN);
+        same(&u64::MAX);
+        same(&-1i8);
+        same(&0u16);
+        same(&isize::MAX);
+        same(&1.5f64);
+        same(&f32::INFINITY);
+        same(&u128::MAX);
+        same(&true);
+        same(&vec![Some("a"), None, Some("b")]);
+        same(&Vec::<String>::new());
+        same(&[vec![1, 2], vec![]]);
+        same(&None::<u8>);
+        same(Path::new("a/\"b\""));
+        same(&"z".repeat(limits::TOOL_ARGS_MAX_BYTES + 10));
+    }
+
+    #[test]
+    fn escapes_keys_and_values() {
+        let mut recorder = ArgsRecorder::new();
+        recorder.allow("k\"ey", "va\"l\\ue\n");
+        let json = recorder.json();
+        let parsed: Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(parsed, json!({"k\"ey": "va\"l\\ue\n"}));
+    }
+
+    #[test]
+    fn a_key_recorded_twice_keeps_its_place_and_the_last_value() {
+        let mut recorder = ArgsRecorder::new();
+        recorder.allow("a", "1");
+        recorder.allow("b", "2");
+        recorder.allow("a", "3");
+        recorder.allow("ab", "4");
+        assert_eq!(recorder.json(), r#"{"a":"3","b":"2","ab":"4"}"#);
+        let mut recorder = ArgsRecorder::new();
+        recorder.allow("a", "1");
+        recorder.allow("\"a", "2");
+        assert_eq!(recorder.json(), r#"{"a":"1","\"a":"2"}"#);
+        assert!(!recorder.duplicate);
+    }
+
+    struct Big(usize);
+    impl TelemetryArgs for Big {
+        fn record_args(&self, recorder: &mut ArgsRecorder) {
+            recorder.allow_dimension("lang", "language", "Rust");
+            for i in 0..self.0 {
+                recorder.allow(&format!("k{i}"), "x".repeat(1000).as_str());
+            }
+            recorder.allow_dimension("svc", "serviceName", "storage");
+        }
+    }
+
+    struct Outer;
+    impl TelemetryArgs for Outer {
+        fn record_args(&self, recorder: &mut ArgsRecorder) {
+            recorder.allow("first", "kept");
+            recorder.nested("small", &Big(1));
+            recorder.nested("big", &Big(20));
+            recorder.allow("after", "left out");
+        }
+    }
+
+    #[test]
+    fn a_nested_value_that_does_not_fit_is_left_out_whole() {
+        let mut recorder = ArgsRecorder::new();
+        Outer.record_args(&mut recorder);
+        let json = recorder.json();
+        assert!(json.len() <= limits::TOOL_ARGS_MAX_BYTES);
+        let parsed: Value = serde_json::from_str(&json).unwrap();
+        let keys: Vec<_> = parsed.as_object().unwrap().keys().cloned().collect();
+        assert_eq!(keys, ["first", "small", "_truncated"]);
+        assert_eq!(parsed["small"]["k0"].as_str().unwrap().len(), 1000);
+        // Dimensions are promoted whatever was kept.
+        let names: Vec<_> = recorder
+            .dimensions()
+            .iter()
+            .map(|(name, _)| &**name)
+            .collect();
+        assert_eq!(
+            names,
+            ["language", "serviceName", "language", "serviceName"]
+        );
+    }
+
+    #[test]
+    fn hashes_non_strings_by_their_json_text() {
+        let mut recorder = ArgsRecorder::new();
+        recorder.hash("n", &[1, 2]);
+        recorder.hash("s", "a\"b");
+        let parsed: Value = serde_json::from_str(&recorder.json()).unwrap();
+        let hex = |bytes: &[u8]| {
+            Sha256::digest(bytes)
+                .iter()
+                .map(|byte| format!("{byte:02x}"))
+                .collect::<String>()
+        };
+        assert_eq!(parsed["n"], json!(hex(b"[1,2]")));
+        assert_eq!(parsed["s"], json!(hex(b"a\"b")));
+    }
+
+    #[test]
+    fn default_and_new_record_alike() {
+        let mut taken = ArgsRecorder::default();
+        assert!(taken.is_empty());
+        assert_eq!(taken.json(), "{}");
+        taken.allow("a", &1u8);
+        assert_eq!(taken.json(), r#"{"a":1}"#);
+        assert_eq!(ArgsRecorder::new().into_parts().0, "{}");
     }
 }

@@ -31,7 +31,7 @@ pub mod tool_call;
 #[path = "private.rs"]
 pub mod __private;
 
-pub use args::{ArgValue, ArgsRecorder, TelemetryArgs};
+pub use args::{ArgInteger, ArgValue, ArgWriter, ArgsRecorder, TelemetryArgs};
 pub use azsdk_telemetry_macros::{telemetry_tool, TelemetryArgs, TelemetryError};
 pub use classify::TelemetryError;
 pub use response::ToolResponse;

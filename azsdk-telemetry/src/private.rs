@@ -57,12 +57,17 @@ pub mod v1 {
                 &self,
                 recorder: &mut ArgsRecorder,
                 key: &str,
-                dimension: Option<&str>,
+                dimension: Option<&'static str>,
             );
             fn __azsdk_hash(&self, recorder: &mut ArgsRecorder, key: &str);
         }
         impl<T: TelemetryArgs + ?Sized> __AzsdkValueNested for &&__AzsdkValue<'_, T> {
-            fn __azsdk_allow(&self, recorder: &mut ArgsRecorder, key: &str, _: Option<&str>) {
+            fn __azsdk_allow(
+                &self,
+                recorder: &mut ArgsRecorder,
+                key: &str,
+                _: Option<&'static str>,
+            ) {
                 recorder.nested(key, self.0)
             }
             fn __azsdk_hash(&self, recorder: &mut ArgsRecorder, key: &str) {
@@ -78,7 +83,7 @@ pub mod v1 {
                 &self,
                 recorder: &mut ArgsRecorder,
                 key: &str,
-                dimension: Option<&str>,
+                dimension: Option<&'static str>,
             );
             fn __azsdk_hash(&self, recorder: &mut ArgsRecorder, key: &str);
         }
@@ -87,7 +92,7 @@ pub mod v1 {
                 &self,
                 recorder: &mut ArgsRecorder,
                 key: &str,
-                dimension: Option<&str>,
+                dimension: Option<&'static str>,
             ) {
                 match dimension {
                     Some(dimension) => recorder.allow_dimension(key, dimension, self.0),
@@ -103,7 +108,7 @@ pub mod v1 {
                 &self,
                 recorder: &mut ArgsRecorder,
                 key: &str,
-                dimension: Option<&str>,
+                dimension: Option<&'static str>,
             );
             fn __azsdk_hash(&self, recorder: &mut ArgsRecorder, key: &str);
         }
@@ -112,7 +117,7 @@ pub mod v1 {
                 &self,
                 recorder: &mut ArgsRecorder,
                 key: &str,
-                dimension: Option<&str>,
+                dimension: Option<&'static str>,
             ) {
                 let text = self.0.to_string();
                 match dimension {

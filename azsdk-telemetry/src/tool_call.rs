@@ -135,7 +135,7 @@ impl ToolCall {
             return;
         }
         let duration = self.started.elapsed();
-        let (tool_args, dimensions) = std::mem::take(&mut self.args).into_parts();
+        let (tool_args, dimensions) = std::mem::take(&mut self.args).finish();
         let mut event = ToolExecuted {
             tool_name: self.name.to_owned(),
             tool_category: self.category.to_owned(),
