@@ -110,11 +110,19 @@ impl Record {
     /// Common properties come first, then client and agent, then the event's own.
     /// Absent optional values are left out.
     pub fn properties(&self) -> Vec<(String, String)> {
-        let mut out = PropertyList::default();
+        self.property_list()
+            .into_iter()
+            .map(|(key, value)| (key.to_owned(), value.into_owned()))
+            .collect()
+    }
+
+    /// [`properties`](Record::properties), borrowed from the record where they can be.
+    pub(crate) fn property_list(&self) -> Vec<(&str, Cow<'_, str>)> {
+        let mut out = PropertyList(Vec::with_capacity(24));
         let ctx = &*self.context;
         out.put("version", &ctx.version);
         out.put("sessionId", &ctx.session_id);
-        out.put("eventId", &self.event_id.to_string());
+        out.put_owned("eventId", self.event_id.to_string());
         out.put("macAddressHash", &ctx.mac_address_hash);
         out.put("devDeviceId", &ctx.dev_device_id);
         out.put("platform", &ctx.platform);
@@ -151,10 +159,10 @@ impl Record {
             Event::SystemStarted(_) => {}
             Event::SystemStopped(stopped) => {
                 let millis = stopped.session_duration.as_millis().to_string();
-                out.put("sessionDuration", &millis);
-                out.put(
+                out.put_owned("sessionDuration", millis);
+                out.put_owned(
                     "toolCallsInSession",
-                    &stopped.tool_calls_in_session.to_string(),
+                    stopped.tool_calls_in_session.to_string(),
                 );
             }
             Event::SystemCrashed(crashed) => {
@@ -184,20 +192,31 @@ fn bool_str(flag: bool) -> &'static str {
 
 /// Properties in insertion order; a later key replaces an earlier one, so a
 /// promoted dimension can never produce a duplicate key.
-#[derive(Default)]
-struct PropertyList(Vec<(String, String)>);
+struct PropertyList<'a>(Vec<(&'a str, Cow<'a, str>)>);
 
-impl PropertyList {
-    fn put(&mut self, key: &str, value: &str) {
+impl<'a> PropertyList<'a> {
+    fn put(&mut self, key: &'a str, value: &'a str) {
+        let value = sanitize::truncate_chars(value, limits::PROPERTY_VALUE_MAX_CHARS);
+        self.set(key, Cow::Borrowed(value));
+    }
+
+    fn put_owned(&mut self, key: &'a str, value: String) {
+        let value = match sanitize::truncate_chars(&value, limits::PROPERTY_VALUE_MAX_CHARS) {
+            cut if cut.len() == value.len() => value,
+            cut => cut.to_owned(),
+        };
+        self.set(key, Cow::Owned(value));
+    }
+
+    fn set(&mut self, key: &'a str, value: Cow<'a, str>) {
         let key = sanitize::truncate_chars(key, limits::PROPERTY_KEY_MAX_CHARS);
-        let value = sanitize::truncate_chars(value, limits::PROPERTY_VALUE_MAX_CHARS).to_owned();
-        match self.0.iter_mut().find(|(existing, _)| existing == key) {
+        match self.0.iter_mut().find(|(existing, _)| *existing == key) {
             Some(slot) => slot.1 = value,
-            None => self.0.push((key.to_owned(), value)),
+            None => self.0.push((key, value)),
         }
     }
 
-    fn opt(&mut self, key: &str, value: Option<&str>) {
+    fn opt(&mut self, key: &'a str, value: Option<&'a str>) {
         if let Some(value) = value {
             self.put(key, value);
         }
@@ -262,6 +281,12 @@ fn scrub_opt(value: &mut Option<String>, max_bytes: usize) {
 /// own, from annotations). Text that is not JSON is scrubbed as plain text.
 fn scrub_json_opt(value: &mut Option<String>, max_bytes: usize) {
     let Some(text) = value.as_mut() else { return };
+    // Without escapes every string value stands verbatim in the text: when the
+    // scrubber's pre-filter finds nothing anywhere in it, no value can change, and
+    // a text within the limit is kept as it is without being parsed.
+    if text.len() <= max_bytes && !text.contains('\\') && !sanitize::might_scrub(text) {
+        return;
+    }
     match serde_json::from_str::<serde_json::Value>(text) {
         Ok(mut json) => {
             let mut changed = scrub_json_value(&mut json);

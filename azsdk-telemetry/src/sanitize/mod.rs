@@ -149,6 +149,12 @@ pub fn scrub(input: &str) -> Cow<'_, str> {
     default_scrubber().scrub(input)
 }
 
+/// Whether [`scrub`] could change `input` at all: the process-wide scrubber's
+/// pre-filter alone (no regex runs). `false` means `scrub(input)` is `input`.
+pub(crate) fn might_scrub(input: &str) -> bool {
+    default_scrubber().might_match(input)
+}
+
 /// Inputs longer than this (or 8 × `max_bytes`, whichever is larger) are scrubbed only in a
 /// prefix by [`scrub_limited`]; see there.
 const SCAN_FLOOR_BYTES: usize = 64 * 1024;

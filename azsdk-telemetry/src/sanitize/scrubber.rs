@@ -283,6 +283,11 @@ impl Scrubber {
         Cow::Owned(cur)
     }
 
+    /// Whether [`scrub`](Scrubber::scrub) could change `input`: the pre-filter alone.
+    pub(crate) fn might_match(&self, input: &str) -> bool {
+        self.prefilter(input).any()
+    }
+
     /// One pass of every stage.
     fn scrub_once<'a>(&self, input: &'a str) -> Cow<'a, str> {
         let hits = self.prefilter(input);
