@@ -20,6 +20,16 @@ impl Exportable for PendingRecord {
         self.finish()
             .to_envelope(Some(instrumentation_key), sample_rate)
     }
+
+    fn write_envelope(
+        self,
+        instrumentation_key: &str,
+        sample_rate: f64,
+        out: &mut Vec<u8>,
+    ) -> serde_json::Result<()> {
+        self.finish()
+            .write_envelope(Some(instrumentation_key), sample_rate, out)
+    }
 }
 
 /// Sends records to Application Insights: a bounded queue in front of the

@@ -141,6 +141,24 @@ pub trait Exportable: Send + 'static {
     /// The envelope exactly as POSTed (already sanitized by the caller's type), with `iKey`
     /// and `sampleRate` filled in by this call.
     fn into_envelope(self, instrumentation_key: &str, sample_rate: f64) -> serde_json::Value;
+
+    /// Writes the JSON text of [`into_envelope`](Exportable::into_envelope) to `out`: what
+    /// the worker calls. The provided method serializes `into_envelope`'s value; a type can
+    /// write the same text directly, without a `Value` tree.
+    ///
+    /// # Errors
+    /// When the envelope cannot be serialized.
+    fn write_envelope(
+        self,
+        instrumentation_key: &str,
+        sample_rate: f64,
+        out: &mut Vec<u8>,
+    ) -> serde_json::Result<()>
+    where
+        Self: Sized,
+    {
+        serde_json::to_writer(out, &self.into_envelope(instrumentation_key, sample_rate))
+    }
 }
 
 /// Why the exporter could not start. Messages never contain the instrumentation key.

@@ -16,6 +16,9 @@ use super::stats::{add, Counters};
 use super::transport::{encode, Transport};
 use super::Exportable;
 
+/// Starting capacity of an envelope line: a typical tool call's envelope fits.
+const LINE_CAPACITY: usize = 1536;
+
 const TARGET: &str = "azsdk_telemetry::export";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -191,7 +194,10 @@ impl<T: Exportable> Worker<T> {
     fn push(&mut self, q: Queued<T>) {
         let ikey = &self.settings.instrumentation_key;
         let line = catch_unwind(AssertUnwindSafe(|| {
-            serde_json::to_vec(&q.item.into_envelope(ikey, q.sample_rate))
+            let mut line = Vec::with_capacity(LINE_CAPACITY);
+            q.item
+                .write_envelope(ikey, q.sample_rate, &mut line)
+                .map(|()| line)
         }));
         match line {
             Ok(Ok(line)) => {
