@@ -173,7 +173,7 @@ pub trait ArgValue {
 /// ```
 #[derive(Debug)]
 pub struct ArgWriter<'a> {
-    buf: &'a mut Vec<u8>,
+    buf: &'a mut String,
 }
 
 impl ArgWriter<'_> {
@@ -182,14 +182,12 @@ impl ArgWriter<'_> {
     /// first (it can never fit whole).
     pub fn string(&mut self, text: &str) {
         let text = sanitize::truncate_bytes(text, limits::TOOL_ARGS_MAX_BYTES);
-        // Writing to a `Vec` cannot fail.
-        let _ = serde_json::to_writer(&mut *self.buf, text);
+        write_json_str(self.buf, text);
     }
 
     /// `true` or `false`.
     pub fn bool(&mut self, flag: bool) {
-        self.buf
-            .extend_from_slice(if flag { b"true" } else { b"false" });
+        self.buf.push_str(if flag { "true" } else { "false" });
     }
 
     /// An integer, in decimal.
@@ -199,7 +197,9 @@ impl ArgWriter<'_> {
 
     /// Any JSON value, compact.
     pub fn value(&mut self, value: &Value) {
-        let _ = serde_json::to_writer(&mut *self.buf, value);
+        if let Ok(text) = serde_json::to_string(value) {
+            self.buf.push_str(&text);
+        }
     }
 
     fn len(&self) -> usize {
@@ -207,10 +207,49 @@ impl ArgWriter<'_> {
     }
 }
 
+/// Appends `text` as a JSON string. Text with nothing to escape (the usual
+/// identifiers and values) is copied as it is; anything else goes through
+/// serde_json's escaping.
+fn write_json_str(buf: &mut String, text: &str) {
+    if !needs_escape(text.as_bytes()) {
+        buf.reserve(text.len() + 2);
+        buf.push('"');
+        buf.push_str(text);
+        buf.push('"');
+    } else if let Ok(escaped) = serde_json::to_string(text) {
+        buf.push_str(&escaped);
+    }
+}
+
+/// Whether JSON needs an escape in `bytes` (a control character, `"` or `\\`), eight
+/// bytes at a time.
+fn needs_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    // A byte of `word` below `n` (n <= 0x80) sets its high bit here, and no other does.
+    let below = |word: u64, n: u8| word.wrapping_sub(ONES * u64::from(n)) & !word & HIGHS;
+    let zero = |word: u64| below(word, 1);
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let word = u64::from_ne_bytes(word);
+        let quote = zero(word ^ (ONES * u64::from(b'"')));
+        let backslash = zero(word ^ (ONES * u64::from(b'\\')));
+        if below(word, 0x20) | quote | backslash != 0 {
+            return true;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .any(|&byte| byte < 0x20 || byte == b'"' || byte == b'\\')
+}
+
 /// Integer types [`ArgWriter::number`] writes (those that always fit a JSON number).
 pub trait ArgInteger: Copy + sealed::Sealed {
     #[doc(hidden)]
-    fn write_to(self, buf: &mut Vec<u8>);
+    fn write_to(self, buf: &mut String);
 }
 
 mod sealed {
@@ -221,24 +260,24 @@ macro_rules! integer {
     ($($ty:ty),*) => {$(
         impl sealed::Sealed for $ty {}
         impl ArgInteger for $ty {
-            fn write_to(self, buf: &mut Vec<u8>) {
+            fn write_to(self, buf: &mut String) {
                 // Decimal digits, most significant first, without `fmt`.
-                let mut digits = [0u8; 20];
+                let mut digits = ['0'; 20];
                 let mut at = digits.len();
                 let negative = (self as i128) < 0;
                 let mut rest = (self as i128).unsigned_abs();
                 loop {
                     at -= 1;
-                    digits[at] = b'0' + (rest % 10) as u8;
+                    digits[at] = char::from(b'0' + (rest % 10) as u8);
                     rest /= 10;
                     if rest == 0 {
                         break;
                     }
                 }
                 if negative {
-                    buf.push(b'-');
+                    buf.push('-');
                 }
-                buf.extend_from_slice(&digits[at..]);
+                buf.extend(&digits[at..]);
             }
         }
         impl ArgValue for $ty {
@@ -349,12 +388,12 @@ impl<T: ArgValue> ArgValue for [T] {
         ))
     }
     fn write_arg(&self, out: &mut ArgWriter<'_>) -> bool {
-        out.buf.push(b'[');
+        out.buf.push('[');
         let mut first = true;
         for item in self {
             let mark = out.len();
             if !first {
-                out.buf.push(b',');
+                out.buf.push(',');
             }
             if item.write_arg(out) {
                 first = false;
@@ -366,7 +405,7 @@ impl<T: ArgValue> ArgValue for [T] {
                 break;
             }
         }
-        out.buf.push(b']');
+        out.buf.push(']');
         true
     }
 }
@@ -431,7 +470,7 @@ forward_value!(&T, &mut T, Box<T>, Rc<T>, Arc<T>);
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct ArgsRecorder {
     /// The object's JSON text without its closing brace(s); empty until first written.
-    buf: Vec<u8>,
+    buf: String,
     /// Nesting level of the object being written (0: `toolArgs` itself).
     depth: usize,
     /// A top-level key did not fit: the object takes no more keys.
@@ -553,7 +592,7 @@ impl ArgsRecorder {
             return;
         }
         let entry = self.write_key(key);
-        self.buf.extend_from_slice(b"true");
+        self.buf.push_str("true");
         self.keep(entry);
     }
 
@@ -571,20 +610,20 @@ impl ArgsRecorder {
         }
         let digest = {
             let text = &self.buf[value_at..];
-            match text.first() {
+            match text.as_bytes().first() {
                 Some(b'"') => Sha256::digest(unescape(text).as_bytes()),
-                _ => Sha256::digest(text),
+                _ => Sha256::digest(text.as_bytes()),
             }
         };
         self.buf.truncate(value_at);
         let entry = self.write_key(key);
-        self.buf.push(b'"');
+        self.buf.push('"');
         for byte in digest {
             const HEX: &[u8; 16] = b"0123456789abcdef";
-            self.buf.push(HEX[usize::from(byte >> 4)]);
-            self.buf.push(HEX[usize::from(byte & 0xf)]);
+            self.buf.push(char::from(HEX[usize::from(byte >> 4)]));
+            self.buf.push(char::from(HEX[usize::from(byte & 0xf)]));
         }
-        self.buf.push(b'"');
+        self.buf.push('"');
         self.keep(entry);
     }
 
@@ -599,7 +638,7 @@ impl ArgsRecorder {
             return;
         }
         let entry = self.write_key(key);
-        self.buf.push(b'{');
+        self.buf.push('{');
         let inner_at = self.buf.len();
         let outer = (self.frame, self.marked);
         self.frame = self.keys.len;
@@ -619,7 +658,7 @@ impl ArgsRecorder {
             self.rollback(entry.start);
             return;
         }
-        self.buf.push(b'}');
+        self.buf.push('}');
         self.keep(entry);
     }
 
@@ -667,7 +706,7 @@ impl ArgsRecorder {
     fn open(&mut self) {
         if self.buf.is_empty() {
             self.buf.reserve(INITIAL_CAPACITY);
-            self.buf.push(b'{');
+            self.buf.push('{');
         }
     }
 
@@ -675,20 +714,20 @@ impl ArgsRecorder {
     fn write_key(&mut self, key: &str) -> Entry {
         self.open();
         let start = self.buf.len();
-        if self.buf.last() != Some(&b'{') {
-            self.buf.push(b',');
+        if self.buf.as_bytes().last() != Some(&b'{') {
+            self.buf.push(',');
         }
         let key_at = self.buf.len();
-        let _ = serde_json::to_writer(&mut self.buf, key);
+        write_json_str(&mut self.buf, key);
         // JSON string escaping is prefix-free: an earlier key's text starts with this
         // key's quoted text exactly when it is the same key.
-        let quoted = &self.buf[key_at..];
+        let quoted = &self.buf.as_bytes()[key_at..];
         let duplicate = (self.frame..self.keys.len).any(|index| {
             let at = self.keys.get(index);
-            self.buf.get(at..at + quoted.len()) == Some(quoted)
+            self.buf.as_bytes().get(at..at + quoted.len()) == Some(quoted)
         });
         self.keys.push(u32::try_from(key_at).unwrap_or(u32::MAX));
-        self.buf.push(b':');
+        self.buf.push(':');
         Entry { start, duplicate }
     }
 
@@ -731,7 +770,7 @@ impl ArgsRecorder {
     fn mark_truncated(&mut self) {
         if !std::mem::replace(&mut self.marked, true) {
             let entry = self.write_key(TRUNCATED_KEY);
-            self.buf.extend_from_slice(b"true");
+            self.buf.push_str("true");
             self.duplicate |= entry.duplicate;
         }
     }
@@ -739,13 +778,11 @@ impl ArgsRecorder {
 
 /// Closes the object's text; with a key recorded twice, the last value replaces the
 /// first in its place (as a JSON map insert does).
-fn finish_json(mut buf: Vec<u8>, duplicate: bool) -> String {
-    if buf.is_empty() {
+fn finish_json(mut text: String, duplicate: bool) -> String {
+    if text.is_empty() {
         return String::from("{}");
     }
-    buf.push(b'}');
-    // Everything written came from `&str`s and serde_json: always UTF-8.
-    let text = String::from_utf8(buf).unwrap_or_else(|_| String::from("{}"));
+    text.push('}');
     if !duplicate {
         return text;
     }
@@ -755,26 +792,26 @@ fn finish_json(mut buf: Vec<u8>, duplicate: bool) -> String {
 }
 
 /// The text of a JSON string token (quotes included), unescaped.
-fn unescape(token: &[u8]) -> Cow<'_, str> {
-    if !token.contains(&b'\\') {
+fn unescape(token: &str) -> Cow<'_, str> {
+    if !token.contains('\\') {
         if let Some(inner) = token.get(1..token.len().saturating_sub(1)) {
-            return String::from_utf8_lossy(inner);
+            return Cow::Borrowed(inner);
         }
     }
-    Cow::Owned(serde_json::from_slice::<String>(token).unwrap_or_default())
+    Cow::Owned(serde_json::from_str::<String>(token).unwrap_or_default())
 }
 
 /// The text of a promoted dimension, from the value's JSON text: strings as
 /// they are, lists joined with commas (`.NET,Java`), other values as their JSON
 /// text; `null` promotes nothing.
-fn dimension_text(json: &[u8]) -> Option<String> {
-    match json.first() {
+fn dimension_text(json: &str) -> Option<String> {
+    match json.as_bytes().first() {
         Some(b'"') => Some(unescape(json).into_owned()),
         Some(b'n') => None,
-        Some(b'[') => serde_json::from_slice::<Value>(json)
+        Some(b'[') => serde_json::from_str::<Value>(json)
             .ok()
             .and_then(|value| value_dimension_text(&value)),
-        _ => Some(String::from_utf8_lossy(json).into_owned()),
+        _ => Some(json.to_owned()),
     }
 }
 
@@ -902,10 +939,10 @@ mod tests {
     }
 
     fn written<V: ArgValue + ?Sized>(value: &V) -> Option<String> {
-        let mut buf = Vec::new();
+        let mut buf = String::new();
         value
             .write_arg(&mut ArgWriter { buf: &mut buf })
-            .then(|| String::from_utf8(buf).unwrap())
+            .then_some(buf)
     }
 
     #[test]
@@ -1027,5 +1064,23 @@ mod tests {
         taken.allow("a", &1u8);
         assert_eq!(taken.json(), r#"{"a":1}"#);
         assert_eq!(ArgsRecorder::new().into_parts().0, "{}");
+    }
+
+    #[test]
+    fn needs_escape_finds_every_escaped_byte_at_every_position() {
+        for len in 0..20 {
+            assert!(!needs_escape("a".repeat(len).as_bytes()));
+            assert!(!needs_escape("é€😀 ~\u{7f}".repeat(len).as_bytes()));
+            for at in 0..len {
+                for byte in [b'"', b'\\', 0u8, 0x1f, b'\n'] {
+                    let mut text = vec![b'a'; len];
+                    text[at] = byte;
+                    assert!(needs_escape(&text), "{byte} at {at} of {len}");
+                }
+                let mut text = vec![0xffu8; len];
+                text[at] = b' ';
+                assert!(!needs_escape(&text));
+            }
+        }
     }
 }
