@@ -7,7 +7,6 @@
 
 use std::time::{Duration, SystemTime};
 
-use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
@@ -105,61 +104,17 @@ impl Record {
         sample_rate: f64,
         out: &mut Vec<u8>,
     ) -> serde_json::Result<()> {
-        serde_json::to_writer(
-            out,
-            &Envelope {
-                record: self,
-                instrumentation_key,
-                sample_rate,
-            },
-        )
-    }
-}
-
-/// The envelope of a record, serialized in `to_envelope`'s key order.
-struct Envelope<'a> {
-    record: &'a Record,
-    instrumentation_key: Option<&'a str>,
-    sample_rate: f64,
-}
-
-impl Serialize for Envelope<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let record = self.record;
-        let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("ver", &1)?;
-        map.serialize_entry("name", ENVELOPE_NAME)?;
-        map.serialize_entry(
-            "time",
-            &Text(humantime::format_rfc3339_micros(record.time())),
-        )?;
-        map.serialize_entry("sampleRate", &self.sample_rate)?;
-        map.serialize_entry("tags", &Tags(record))?;
-        map.serialize_entry("data", &Data(record))?;
-        if let Some(ikey) = self.instrumentation_key {
-            map.serialize_entry("iKey", ikey)?;
-        }
-        map.end()
-    }
-}
-
-/// A `Display` value written as a JSON string without an intermediate `String`.
-struct Text<T>(T);
-
-impl<T: std::fmt::Display> Serialize for Text<T> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(&self.0)
-    }
-}
-
-struct Tags<'a>(&'a Record);
-
-impl Serialize for Tags<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let record = self.0;
-        let ctx = record.context();
+        let ctx = self.context();
+        let event_id = self.event_id();
+        out.extend_from_slice(b"{\"ver\":1,\"name\":");
+        write_str(out, ENVELOPE_NAME);
+        out.extend_from_slice(b",\"time\":");
+        write_str(out, &format_time(self.time()));
+        out.extend_from_slice(b",\"sampleRate\":");
+        serde_json::to_writer(&mut *out, &sample_rate)?;
+        out.extend_from_slice(b",\"tags\":{");
         let mut operation_id = Uuid::encode_buffer();
-        let operation_id = record.event_id().simple().encode_lower(&mut operation_id);
+        let operation_id = event_id.simple().encode_lower(&mut operation_id);
         let tags: [(&str, &str); 9] = [
             ("ai.session.id", &ctx.session_id),
             ("ai.user.id", &ctx.dev_device_id),
@@ -169,59 +124,110 @@ impl Serialize for Tags<'_> {
             ("ai.cloud.role", &ctx.app_name),
             ("ai.internal.sdkVersion", SDK_VERSION),
             ("ai.operation.id", operation_id),
-            ("ai.operation.name", record.name()),
+            ("ai.operation.name", self.name()),
         ];
-        let mut map = serializer.serialize_map(None)?;
+        let mut first = true;
         for (key, value) in tags {
             if !value.is_empty() {
-                map.serialize_entry(key, value)?;
+                write_entry(out, &mut first, key, value);
             }
         }
-        map.end()
-    }
-}
-
-struct Data<'a>(&'a Record);
-
-impl Serialize for Data<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(2))?;
-        map.serialize_entry("baseType", "RemoteDependencyData")?;
-        map.serialize_entry("baseData", &BaseData(self.0))?;
-        map.end()
-    }
-}
-
-struct BaseData<'a>(&'a Record);
-
-impl Serialize for BaseData<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let record = self.0;
+        out.extend_from_slice(
+            b"},\"data\":{\"baseType\":\"RemoteDependencyData\",\"baseData\":{\"ver\":2,\"name\":",
+        );
+        write_str(out, self.name());
+        out.extend_from_slice(b",\"id\":");
         let mut id = Uuid::encode_buffer();
-        let id = record.event_id().hyphenated().encode_lower(&mut id);
-        let mut map = serializer.serialize_map(Some(7))?;
-        map.serialize_entry("ver", &2)?;
-        map.serialize_entry("name", record.name())?;
-        map.serialize_entry("id", id)?;
-        map.serialize_entry("type", DEPENDENCY_TYPE)?;
-        map.serialize_entry("duration", &format_duration(record.event().duration()))?;
-        map.serialize_entry("success", &record.event().success())?;
-        map.serialize_entry("properties", &Properties(record))?;
-        map.end()
+        write_str(out, event_id.hyphenated().encode_lower(&mut id));
+        out.extend_from_slice(b",\"type\":");
+        write_str(out, DEPENDENCY_TYPE);
+        out.extend_from_slice(b",\"duration\":");
+        write_str(out, &format_duration(self.event().duration()));
+        out.extend_from_slice(if self.event().success() {
+            b",\"success\":true,\"properties\":{"
+        } else {
+            b",\"success\":false,\"properties\":{"
+        });
+        let mut first = true;
+        for (key, value) in self.property_list() {
+            write_entry(out, &mut first, key, &value);
+        }
+        out.extend_from_slice(b"}}}");
+        if let Some(ikey) = instrumentation_key {
+            out.extend_from_slice(b",\"iKey\":");
+            write_str(out, ikey);
+        }
+        out.push(b'}');
+        Ok(())
     }
 }
 
-struct Properties<'a>(&'a Record);
-
-impl Serialize for Properties<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let properties = self.0.property_list();
-        let mut map = serializer.serialize_map(Some(properties.len()))?;
-        for (key, value) in &properties {
-            map.serialize_entry(key, &**value)?;
-        }
-        map.end()
+/// `"key":"value"`, after a comma unless it is the first entry.
+fn write_entry(out: &mut Vec<u8>, first: &mut bool, key: &str, value: &str) {
+    if !std::mem::take(first) {
+        out.push(b',');
     }
+    write_str(out, key);
+    out.push(b':');
+    write_str(out, value);
+}
+
+/// `text` as a JSON string, escaped exactly as serde_json escapes it (`\"`, `\\`,
+/// `\b \f \n \r \t`, other control characters as `\u00XX`), copying the runs between
+/// escapes whole and skipping eight clean bytes at a time.
+fn write_str(out: &mut Vec<u8>, text: &str) {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let below = |word: u64, n: u8| word.wrapping_sub(ONES * u64::from(n)) & !word & HIGHS;
+    let dirty = |word: u64| {
+        below(word, 0x20)
+            | below(word ^ (ONES * u64::from(b'"')), 1)
+            | below(word ^ (ONES * u64::from(b'\\')), 1)
+            != 0
+    };
+    let bytes = text.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    let mut start = 0;
+    let mut at = 0;
+    while at < bytes.len() {
+        if let Some(chunk) = bytes.get(at..at + 8) {
+            let mut word = [0; 8];
+            word.copy_from_slice(chunk);
+            if !dirty(u64::from_ne_bytes(word)) {
+                at += 8;
+                continue;
+            }
+        }
+        let byte = bytes[at];
+        let escape: &[u8] = match byte {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x00..=0x1f => b"",
+            _ => {
+                at += 1;
+                continue;
+            }
+        };
+        out.extend_from_slice(&bytes[start..at]);
+        if escape.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.extend_from_slice(b"\\u00");
+            out.push(HEX[usize::from(byte >> 4)]);
+            out.push(HEX[usize::from(byte & 0xf)]);
+        } else {
+            out.extend_from_slice(escape);
+        }
+        at += 1;
+        start = at;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
 }
 
 /// `time`: UTC ISO 8601 with a trailing `Z`, to the microsecond.
@@ -317,6 +323,24 @@ mod tests {
                     String::from_utf8(line).unwrap(),
                     String::from_utf8(expected).unwrap()
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn strings_are_escaped_as_serde_json_escapes_them() {
+        let mut samples: Vec<String> = (0u8..=0x7f)
+            .map(|byte| char::from(byte).to_string())
+            .collect();
+        samples.push("plain ascii text, long enough for words".into());
+        samples.push("é€😀\"\\\u{7f}\u{1f}\n\tabcdefgh\"ijklmnop\\".into());
+        samples.push(String::new());
+        for sample in samples {
+            for prefix in ["", "abc", "abcdefghij"] {
+                let text = format!("{prefix}{sample}{prefix}");
+                let mut out = Vec::new();
+                write_str(&mut out, &text);
+                assert_eq!(out, serde_json::to_vec(&text).unwrap(), "{text:?}");
             }
         }
     }
