@@ -172,6 +172,27 @@ fn write_entry(out: &mut Vec<u8>, first: &mut bool, key: &str, value: &str) {
     write_str(out, value);
 }
 
+/// serde_json's escape of `byte` (a control character, `"` or `\\`).
+fn write_escape(out: &mut Vec<u8>, byte: u8) {
+    let escape: &[u8] = match byte {
+        b'"' => b"\\\"",
+        b'\\' => b"\\\\",
+        0x08 => b"\\b",
+        0x0c => b"\\f",
+        b'\n' => b"\\n",
+        b'\r' => b"\\r",
+        b'\t' => b"\\t",
+        _ => {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.extend_from_slice(b"\\u00");
+            out.push(HEX[usize::from(byte >> 4)]);
+            out.push(HEX[usize::from(byte & 0xf)]);
+            return;
+        }
+    };
+    out.extend_from_slice(escape);
+}
+
 /// `text` as a JSON string, escaped exactly as serde_json escapes it (`\"`, `\\`,
 /// `\b \f \n \r \t`, other control characters as `\u00XX`), copying the runs between
 /// escapes whole and skipping eight clean bytes at a time.
@@ -191,40 +212,29 @@ fn write_str(out: &mut Vec<u8>, text: &str) {
     let mut start = 0;
     let mut at = 0;
     while at < bytes.len() {
-        if let Some(chunk) = bytes.get(at..at + 8) {
-            let mut word = [0; 8];
-            word.copy_from_slice(chunk);
-            if !dirty(u64::from_ne_bytes(word)) {
-                at += 8;
-                continue;
+        // Clean words are skipped whole; a word with something to escape is gone
+        // through byte by byte.
+        let end = match bytes.get(at..at + 8) {
+            Some(chunk) => {
+                let mut word = [0; 8];
+                word.copy_from_slice(chunk);
+                if !dirty(u64::from_ne_bytes(word)) {
+                    at += 8;
+                    continue;
+                }
+                at + 8
             }
-        }
-        let byte = bytes[at];
-        let escape: &[u8] = match byte {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            0x08 => b"\\b",
-            0x0c => b"\\f",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0x00..=0x1f => b"",
-            _ => {
-                at += 1;
-                continue;
-            }
+            None => bytes.len(),
         };
-        out.extend_from_slice(&bytes[start..at]);
-        if escape.is_empty() {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            out.extend_from_slice(b"\\u00");
-            out.push(HEX[usize::from(byte >> 4)]);
-            out.push(HEX[usize::from(byte & 0xf)]);
-        } else {
-            out.extend_from_slice(escape);
+        while at < end {
+            let byte = bytes[at];
+            if byte < 0x20 || byte == b'"' || byte == b'\\' {
+                out.extend_from_slice(&bytes[start..at]);
+                write_escape(out, byte);
+                start = at + 1;
+            }
+            at += 1;
         }
-        at += 1;
-        start = at;
     }
     out.extend_from_slice(&bytes[start..]);
     out.push(b'"');
