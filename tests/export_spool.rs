@@ -3,9 +3,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
+
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use azsdk_telemetry::export::{ExportConfig, ExportHandle, ExportSender, Exporter};
@@ -280,29 +279,13 @@ fn a_killed_child_loses_nothing_that_was_spooled() {
     let server = IngestionServer::start();
     server.set_mode(Mode::Down);
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "child_process_role",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env("EXPORT_CHILD_SPOOL", dir.path())
-        .env("EXPORT_CHILD_CS", server.connection_string())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut spooled = None;
-    for line in BufReader::new(stdout).lines() {
-        let line = line.unwrap();
-        // The harness prints "test child_process_role ... " on the same line.
-        if let Some((_, n)) = line.split_once("SPOOLED ") {
-            spooled = Some(n.trim().parse::<u64>().unwrap());
-            break;
-        }
-    }
+    let (mut child, spooled) = common::spawn_spooling_child(
+        "child_process_role",
+        &[
+            ("EXPORT_CHILD_SPOOL", dir.path().display().to_string()),
+            ("EXPORT_CHILD_CS", server.connection_string()),
+        ],
+    );
     assert_eq!(spooled, Some(100), "the child spooled its first 100 events");
     std::thread::sleep(Duration::from_millis(150)); // mid-batch, mid-spooling
     child.kill().unwrap(); // SIGKILL

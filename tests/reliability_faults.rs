@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -1092,29 +1092,14 @@ fn killed_mid_batch() -> Outcome {
     let mut spooled_ids = Vec::new();
     for (k, after) in [(1u64, 30u64), (2, 90), (3, 170)] {
         let base = k * 1_000_000;
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                "reliability_child_role",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env("RELIABILITY_CHILD_SPOOL", dir.path())
-            .env("RELIABILITY_CHILD_CS", server.connection_string())
-            .env("RELIABILITY_CHILD_BASE", base.to_string())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let mut spooled = None;
-        for line in BufReader::new(stdout).lines() {
-            let line = line.unwrap();
-            if let Some((_, n)) = line.split_once("SPOOLED ") {
-                spooled = Some(n.trim().parse::<u64>().unwrap());
-                break;
-            }
-        }
+        let (mut child, spooled) = common::spawn_spooling_child(
+            "reliability_child_role",
+            &[
+                ("RELIABILITY_CHILD_SPOOL", dir.path().display().to_string()),
+                ("RELIABILITY_CHILD_CS", server.connection_string()),
+                ("RELIABILITY_CHILD_BASE", base.to_string()),
+            ],
+        );
         assert_eq!(spooled, Some(100), "child {k} spooled its first 100 events");
         spooled_ids.extend(base..base + 100);
         std::thread::sleep(Duration::from_millis(after));

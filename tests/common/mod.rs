@@ -105,3 +105,31 @@ pub fn assert_exactly_once(envelopes: &[Value], ids: impl IntoIterator<Item = u6
 }
 
 pub const WAIT: Duration = Duration::from_secs(5);
+
+/// Re-runs this test binary as a child that plays the test named `role`
+/// (a test that does its part only when its environment variables are set),
+/// and returns it once it printed `SPOOLED n`, with that `n`.
+pub fn spawn_spooling_child(
+    role: &str,
+    env: &[(&str, String)],
+) -> (std::process::Child, Option<u64>) {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(std::env::current_exe().expect("the test binary"))
+        .args(["--exact", role, "--nocapture", "--test-threads=1"])
+        .envs(env.iter().map(|(key, value)| (*key, value.as_str())))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn the child process");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let spooled = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|line| {
+            // The harness prints "test ROLE ... " on the same line.
+            let (_, n) = line.split_once("SPOOLED ")?;
+            n.trim().parse::<u64>().ok()
+        });
+    (child, spooled)
+}
