@@ -90,6 +90,14 @@ impl ToolAssert {
     }
 
     #[track_caller]
+    fn expect_json(self, what: &str, expected: &Value, actual: &Value) -> Self {
+        if actual != expected {
+            self.fail(&format!("{what} differ:\n{}", json_diff(expected, actual)));
+        }
+        self
+    }
+
+    #[track_caller]
     fn expect_property(self, key: &str, expected: Option<&str>) -> Self {
         let actual = self.property(key);
         if actual != expected {
@@ -233,13 +241,7 @@ impl ToolAssert {
     #[track_caller]
     pub fn args_exact(self, expected: Value) -> Self {
         let actual = Value::Object(self.args());
-        if actual != expected {
-            self.fail(&format!(
-                "toolArgs differ:\n{}",
-                json_diff(&expected, &actual)
-            ));
-        }
-        self
+        self.expect_json("toolArgs", &expected, &actual)
     }
 
     /// The top-level dimension `key` (`language`, `serviceName`, ...) is `value`.
@@ -351,14 +353,7 @@ impl ToolAssert {
             .keys()
             .filter_map(|key| Some((key.clone(), self.properties().get(key)?.clone())))
             .collect();
-        let actual = Value::Object(actual);
-        if actual != expected {
-            self.fail(&format!(
-                "properties differ:\n{}",
-                json_diff(&expected, &actual)
-            ));
-        }
-        self
+        self.expect_json("properties", &expected, &Value::Object(actual))
     }
 
     /// The properties, less [`COMMON_PROPERTIES`], are exactly `expected`.
@@ -377,14 +372,7 @@ impl ToolAssert {
             .filter(|(key, _)| !COMMON_PROPERTIES.contains(&key.as_str()))
             .map(|(key, value)| (key.clone(), value.clone()))
             .collect();
-        let actual = Value::Object(actual);
-        if actual != expected {
-            self.fail(&format!(
-                "properties differ:\n{}",
-                json_diff(&expected, &actual)
-            ));
-        }
-        self
+        self.expect_json("properties", &expected, &Value::Object(actual))
     }
 }
 
