@@ -3,8 +3,8 @@
 //! `#[derive(TelemetryError)]`. Use them through `azsdk_telemetry`, which
 //! re-exports them beside the traits of the same names.
 //!
-//! The crate is split like `serde_derive`: [`attr`] parses arguments keeping
-//! spans, [`check`] validates them, [`expand`] generates code. A mistake
+//! The crate is split like `serde_derive`: `attr` parses arguments keeping
+//! spans, `check` validates them, `expand` generates code. A mistake
 //! gives one error at the offending token, plus the item unchanged (or stub
 //! impls) so nothing else fails because of it.
 

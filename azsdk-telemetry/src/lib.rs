@@ -35,6 +35,8 @@ pub use args::{ArgInteger, ArgValue, ArgWriter, ArgsRecorder, TelemetryArgs};
 pub use azsdk_telemetry_macros::{telemetry_tool, TelemetryArgs, TelemetryError};
 pub use classify::TelemetryError;
 pub use response::ToolResponse;
+#[cfg(feature = "rmcp")]
+pub use response::MCP_TOOL_ERROR;
 
 pub use context::{AgentInfo, ClientInfo, ContextSnapshot, Platform};
 pub use event::{
@@ -42,7 +44,10 @@ pub use event::{
     SystemStopped, SystemUpdated, ToolExecuted,
 };
 pub use export::{ConnectionString, ConnectionStringError};
-pub use layer::{BuildError, TelemetryBuilder, TelemetryHandle, TelemetryLayer, TelemetryStats};
+pub use layer::{
+    BuildError, TelemetryBuilder, TelemetryHandle, TelemetryLayer, TelemetryStats,
+    DEFAULT_SHUTDOWN_DEADLINE,
+};
 
 /// A variable lookup over fixed pairs, for tests of environment-driven decisions.
 #[cfg(test)]

@@ -126,7 +126,7 @@ pub struct DemoArgs {
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Where the JSONL file and the simulated devices' state go
-    /// (default: <temp>/azsdk-telemetry-demo).
+    /// (default: `<temp>/azsdk-telemetry-demo`).
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
     /// Pace of simulated work: 1 is a few milliseconds per call, 0 none.

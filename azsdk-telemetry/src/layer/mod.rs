@@ -16,7 +16,7 @@ use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Registry;
 
 pub use builder::{BuildError, TelemetryBuilder};
-pub use handle::{TelemetryHandle, TelemetryStats};
+pub use handle::{TelemetryHandle, TelemetryStats, DEFAULT_SHUTDOWN_DEADLINE};
 
 pub(crate) use self::core::emit_tool_call;
 use self::core::Core;

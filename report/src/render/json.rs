@@ -1,4 +1,4 @@
-//! The JSON form: the [`Report`](crate::Report) serialized with camelCase keys.
+//! The JSON form: the [`Report`] serialized with camelCase keys.
 
 use crate::Report;
 
