@@ -136,3 +136,50 @@ fn throughput_and_peak_memory() {
     );
     drop(handle);
 }
+
+#[derive(azsdk_telemetry::TelemetryArgs)]
+struct BurstArgs {
+    #[telemetry(allow, dimension = "language")]
+    language: String,
+}
+
+#[azsdk_telemetry::telemetry_tool(category = "testing", name = "azsdk_accounting_burst")]
+fn burst_tool(args: BurstArgs) -> Result<usize, std::io::Error> {
+    Ok(args.language.len())
+}
+
+/// Tool calls that find the queue full are not built, but each is still counted: the
+/// exporter's `emitted` and `queue_full` see them exactly as if they had been sent.
+#[test]
+fn tool_calls_refused_by_a_full_queue_are_counted() {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+
+    let server = IngestionServer::start();
+    let sink = azsdk_telemetry::export::HttpSink::start(config(&server).with_queue_capacity(4))
+        .expect("starts");
+    let (layer, handle) = azsdk_telemetry::TelemetryLayer::builder()
+        .ignore_environment()
+        .first_run_notice(false)
+        .sink(sink)
+        .build::<tracing_subscriber::Registry>()
+        .unwrap();
+    let guard = tracing_subscriber::registry().with(layer).set_default();
+    const CALLS: u64 = 5_000;
+    for i in 0..CALLS {
+        let language = if i % 2 == 0 { "Go" } else { "Python" };
+        burst_tool(BurstArgs {
+            language: language.into(),
+        })
+        .unwrap();
+    }
+    drop(guard);
+    assert!(handle.shutdown(Duration::from_secs(10)));
+    let s = handle.export_stats().expect("an exporter's counters");
+    // The calls, with `SystemStarted` and `SystemStopped`.
+    assert_eq!(s.emitted, CALLS + 2, "{s:#?}");
+    assert!(s.dropped.queue_full > 0, "{s:#?}");
+    assert!(s.sent > 0, "{s:#?}");
+    assert!(s.is_balanced(), "{s:#?}");
+    assert_eq!(server.received().len() as u64, s.sent);
+}

@@ -16,13 +16,20 @@ use crate::sanitize::{self, limits};
 #[derive(Debug)]
 pub struct PendingRecord {
     time: SystemTime,
-    event: Event,
+    /// Boxed: a `ToolExecuted` is ~300 bytes, and the record is moved several times on the
+    /// calling thread (into the sink, into the queue's slot); a box moves as one pointer.
+    event: Box<Event>,
     context: Arc<ContextSnapshot>,
 }
 
 impl PendingRecord {
     /// A record of `event` now, by the context's clock, with its current snapshot.
     pub(crate) fn new(event: Event, context: &SharedContext) -> Self {
+        Self::boxed(Box::new(event), context)
+    }
+
+    /// [`PendingRecord::new`] for an event already in its box.
+    pub(crate) fn boxed(event: Box<Event>, context: &SharedContext) -> Self {
         PendingRecord {
             time: context.now(),
             event,
@@ -46,9 +53,10 @@ impl PendingRecord {
     pub fn finish(self) -> Record {
         let PendingRecord {
             time,
-            mut event,
+            event,
             context,
         } = self;
+        let mut event = *event;
         scrub_event(&mut event);
         Record {
             time,

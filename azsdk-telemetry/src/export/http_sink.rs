@@ -98,6 +98,14 @@ impl Sink for HttpSink {
         self.sender.send(record);
     }
 
+    fn would_accept(&self) -> bool {
+        self.sender.has_room()
+    }
+
+    fn count_refused(&self, is_failure: bool) {
+        self.sender.count_refused(|| is_failure);
+    }
+
     fn flush(&self, timeout: Duration) -> bool {
         self.with_handle(|handle| handle.flush(timeout).completed)
             .unwrap_or(true)

@@ -80,4 +80,24 @@ impl<T: Exportable> ExportSender<T> {
             }
         }
     }
+
+    /// Whether the queue has a free slot now (a hint: another thread may take it first).
+    /// Lets a caller skip building an item that [`send`](ExportSender::send) would drop.
+    pub fn has_room(&self) -> bool {
+        self.tx.capacity() > 0
+    }
+
+    /// Counts an item that was not built because [`has_room`](ExportSender::has_room) said
+    /// no, as [`send`](ExportSender::send) counts one it cannot queue: emitted, then sampled
+    /// out (the same draw `send` makes) or dropped for a full (or closed) queue.
+    pub fn count_refused(&self, is_failure: impl FnOnce() -> bool) {
+        self.counters.emitted.fetch_add(1, Relaxed);
+        if self.sampler.decide(is_failure).is_none() {
+            self.counters.sampled.fetch_add(1, Relaxed);
+        } else if self.tx.is_closed() {
+            self.counters.closed.fetch_add(1, Relaxed);
+        } else {
+            self.counters.queue_full.fetch_add(1, Relaxed);
+        }
+    }
 }

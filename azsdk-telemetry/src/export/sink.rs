@@ -38,6 +38,22 @@ pub trait Sink: Send + Sync + 'static {
     /// Takes one record. Must not block.
     fn accept(&self, record: PendingRecord);
 
+    /// Whether [`accept`](Sink::accept) would take a record now: a cheap check the
+    /// tool-call hand-off makes before it builds the record. `false` means the record would
+    /// be dropped (an exporter's queue is full); the caller then does not build it and calls
+    /// [`count_refused`](Sink::count_refused) instead. The default is `true`.
+    fn would_accept(&self) -> bool {
+        true
+    }
+
+    /// Counts a record that was not built because [`would_accept`](Sink::would_accept)
+    /// returned `false`, exactly as [`accept`](Sink::accept) would have counted its drop.
+    /// `is_failure` is what [`PendingRecord::is_failure`] would have said. The default
+    /// does nothing (the default `would_accept` never refuses).
+    fn count_refused(&self, is_failure: bool) {
+        let _ = is_failure;
+    }
+
     /// Waits until every record accepted so far is stored or sent, or until
     /// `timeout` has passed. Returns whether everything was flushed.
     fn flush(&self, timeout: Duration) -> bool {
@@ -84,6 +100,12 @@ pub struct SinkStats {
 impl<T: Sink + ?Sized> Sink for Arc<T> {
     fn accept(&self, record: PendingRecord) {
         (**self).accept(record)
+    }
+    fn would_accept(&self) -> bool {
+        (**self).would_accept()
+    }
+    fn count_refused(&self, is_failure: bool) {
+        (**self).count_refused(is_failure)
     }
     fn flush(&self, timeout: Duration) -> bool {
         (**self).flush(timeout)

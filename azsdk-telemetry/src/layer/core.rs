@@ -42,21 +42,33 @@ pub(crate) fn emit_tool_call(event: ToolExecuted) {
         let _restore = Restore(TYPED.replace(true));
         event.emit();
     }
-    let mut event = Some(event);
     while let Some((claim, more)) = CLAIMS.with_borrow_mut(|claims| {
         (claims.len() > first).then(|| {
             let claim = claims.pop();
             (claim, claims.len() > first)
         })
     }) {
-        let (Some(claim), Some(tool)) = (claim, if more { event.clone() } else { event.take() })
-        else {
+        let Some(claim) = claim else {
             break;
         };
-        claim.sink.accept(PendingRecord::new(
-            Event::ToolExecuted(tool),
-            &claim.context,
-        ));
+        if !claim.sink.would_accept() {
+            // A full queue would drop the record: count it without building it.
+            claim.sink.count_refused(!event.success);
+            continue;
+        }
+        if more {
+            let tool = Box::new(Event::ToolExecuted(event.clone()));
+            claim
+                .sink
+                .accept(PendingRecord::boxed(tool, &claim.context));
+        } else {
+            // The last claimer takes the value: one move, into the record's box.
+            let tool = Box::new(Event::ToolExecuted(event));
+            claim
+                .sink
+                .accept(PendingRecord::boxed(tool, &claim.context));
+            return;
+        }
     }
 }
 
