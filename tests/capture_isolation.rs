@@ -8,7 +8,7 @@ use azsdk_telemetry_testkit::capture;
 
 fn emit(name: &str) {
     ToolExecuted {
-        tool_name: name.to_owned(),
+        tool_name: name.to_owned().into(),
         success: true,
         ..ToolExecuted::default()
     }
@@ -20,7 +20,7 @@ fn tool_names(capture: &azsdk_telemetry_testkit::Capture) -> Vec<String> {
         .events()
         .iter()
         .filter_map(|record| record.event().as_tool())
-        .map(|tool| tool.tool_name.clone())
+        .map(|tool| tool.tool_name.to_string())
         .collect()
 }
 

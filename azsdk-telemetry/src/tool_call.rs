@@ -137,8 +137,8 @@ impl ToolCall {
         let duration = self.started.elapsed();
         let (tool_args, dimensions) = std::mem::take(&mut self.args).finish();
         let mut event = ToolExecuted {
-            tool_name: self.name.to_owned(),
-            tool_category: self.category.to_owned(),
+            tool_name: self.name.into(),
+            tool_category: self.category.into(),
             duration,
             success: !matches!(&outcome.error, Some(error) if error.failure),
             tool_args: Some(tool_args),

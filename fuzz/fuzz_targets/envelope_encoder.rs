@@ -62,8 +62,8 @@ fuzz_target!(|input: Input| {
         (!recorder.is_empty()).then(|| recorder.json())
     });
     let event = ToolExecuted {
-        tool_name: input.tool_name,
-        tool_category: input.tool_category,
+        tool_name: input.tool_name.into(),
+        tool_category: input.tool_category.into(),
         duration: Duration::from_micros(input.duration_us),
         success: input.success,
         tool_args,

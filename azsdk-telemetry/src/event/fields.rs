@@ -63,8 +63,8 @@ impl FieldCollector {
                     .and_then(|json| serde_json::from_str(&json).ok())
                     .unwrap_or_default();
                 Event::ToolExecuted(ToolExecuted {
-                    tool_name: self.take_string("toolName").unwrap_or_default(),
-                    tool_category: self.take_string("toolCategory").unwrap_or_default(),
+                    tool_name: self.take_string("toolName").unwrap_or_default().into(),
+                    tool_category: self.take_string("toolCategory").unwrap_or_default().into(),
                     duration: from_ms(self.number("durationMs").unwrap_or_default()),
                     success: self.flag("success").unwrap_or(false),
                     tool_args: self.take_string("toolArgs"),

@@ -75,7 +75,7 @@ impl PendingRecord {
 ///     records
 ///         .iter()
 ///         .filter_map(|record| record.event().as_tool())
-///         .map(|tool| tool.tool_name.as_str())
+///         .map(|tool| &*tool.tool_name)
 ///         .collect()
 /// }
 /// ```

@@ -1,5 +1,6 @@
 //! The `ToolExecuted` event: one per call of an instrumented tool.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -29,10 +30,12 @@ use std::time::Duration;
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ToolExecuted {
-    /// `toolName`: the tool's name, `azsdk_generate_sdk`.
-    pub tool_name: String,
-    /// `toolCategory`: `generating`, `testing`, `validating`, ...
-    pub tool_category: String,
+    /// `toolName`: the tool's name, `azsdk_generate_sdk`. Borrowed when it is a literal
+    /// (the macro's case: no allocation per call); `"name".into()` and
+    /// `String::into()` both build it.
+    pub tool_name: Cow<'static, str>,
+    /// `toolCategory`: `generating`, `testing`, `validating`, ... Borrowed like `tool_name`.
+    pub tool_category: Cow<'static, str>,
     /// The call's duration, measured on a monotonic clock.
     pub duration: Duration,
     /// Whether the call succeeded.
