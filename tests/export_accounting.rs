@@ -100,7 +100,7 @@ fn peak_rss_kib() -> Option<u64> {
 #[test]
 #[ignore = "measurement, run in release"]
 fn throughput_and_peak_memory() {
-    // First, while the process is small: a 1M-event burst with the default queue (2048).
+    // First, while the process is small: a 1M-event burst with the default queue (32 MiB).
     let server = IngestionServer::start();
     let (sender, handle) = Exporter::<TestItem>::start(config(&server)).unwrap();
     let before = peak_rss_kib();
@@ -182,4 +182,37 @@ fn tool_calls_refused_by_a_full_queue_are_counted() {
     assert!(s.sent > 0, "{s:#?}");
     assert!(s.is_balanced(), "{s:#?}");
     assert_eq!(server.received().len() as u64, s.sent);
+}
+
+/// The queue is bounded by memory as well as by count: with the worker stuck on a slow
+/// request, it holds what fits in `queue_max_bytes` and counts the rest as `queue_full`.
+#[test]
+fn the_queue_holds_what_fits_its_memory_budget_and_counts_the_rest() {
+    use azsdk_telemetry::export::Exportable;
+
+    let server = IngestionServer::start();
+    server.push_fault(Fault::Delay(Duration::from_millis(400)));
+    // Queued items are the item plus the queue's slot; ten of them fit.
+    let slot = TestItem::ok(0).queued_bytes() + std::mem::size_of::<(TestItem, f64, usize)>();
+    let (sender, handle) = Exporter::<TestItem>::start(
+        config(&server)
+            .with_max_batch(1)
+            .with_queue_capacity(1_000_000)
+            .with_queue_max_bytes(10 * slot),
+    )
+    .unwrap();
+    sender.send(TestItem::ok(0));
+    // The worker takes the first item and waits on the delayed request.
+    std::thread::sleep(Duration::from_millis(100));
+    const MORE: u64 = 1_000;
+    for i in 1..=MORE {
+        sender.send(TestItem::ok(i));
+    }
+    let report = handle.flush(Duration::from_secs(10));
+    let s = report.stats;
+    assert!(report.completed, "{s:#?}");
+    assert_eq!(s.emitted, MORE + 1);
+    assert_eq!(s.dropped.queue_full, MORE - 10, "{s:#?}");
+    assert_eq!(s.sent, 11, "{s:#?}");
+    assert!(s.is_balanced(), "{s:#?}");
 }

@@ -271,7 +271,7 @@ fn load_8_threads_10_seconds() {
         "{:?}",
         f.latency.worst
     );
-    // Bounded by the queue (2048 records) and one batch in flight, not by the number of calls.
+    // Bounded by the queue (32 MiB) and one batch in flight, not by the number of calls.
     let growth_mib = f.peak_rss_kib.saturating_sub(f.rss_before_kib) / 1024;
     assert!(growth_mib < 64, "peak RSS grew {growth_mib} MiB");
 }

@@ -353,3 +353,89 @@ fn fit_json(json: &mut serde_json::Value, max_bytes: usize) -> bool {
     *json = serde_json::json!({ MARKER: true });
     true
 }
+
+impl PendingRecord {
+    /// The memory this record holds: itself, its event's box and every string the event
+    /// owns, each counted as the allocator's block for it. What an exporter's queue budget
+    /// is counted in (the context is shared, so it is not counted).
+    pub fn heap_bytes(&self) -> usize {
+        std::mem::size_of::<Self>() + block(std::mem::size_of::<Event>()) + owned_bytes(&self.event)
+    }
+}
+
+/// The allocator's block for `n` bytes: a header, 16-byte granules, 32 bytes at least
+/// (glibc's figures; close enough for a budget elsewhere).
+fn block(n: usize) -> usize {
+    if n == 0 {
+        0
+    } else {
+        (n + 8).next_multiple_of(16).max(32)
+    }
+}
+
+fn owned_bytes(event: &Event) -> usize {
+    let text = |s: &String| block(s.capacity());
+    let opt = |s: &Option<String>| s.as_ref().map_or(0, text);
+    let cow = |s: &Cow<'static, str>| match s {
+        Cow::Borrowed(_) => 0,
+        Cow::Owned(s) => text(s),
+    };
+    match event {
+        Event::ToolExecuted(tool) => {
+            // A B-tree node per entry is an over-estimate that stays cheap to compute.
+            let dimensions: usize = tool
+                .dimensions
+                .iter()
+                .map(|(key, value)| text(key) + text(value) + 64)
+                .sum();
+            cow(&tool.tool_name)
+                + cow(&tool.tool_category)
+                + [
+                    &tool.tool_args,
+                    &tool.tool_response,
+                    &tool.language,
+                    &tool.plane_type,
+                    &tool.service_name,
+                    &tool.error_type,
+                    &tool.error_message,
+                    &tool.execution_mode,
+                ]
+                .into_iter()
+                .map(opt)
+                .sum::<usize>()
+                + dimensions
+        }
+        Event::SystemInstalled(installed) => opt(&installed.install_method),
+        Event::SystemStarted(_) | Event::SystemStopped(_) => 0,
+        Event::SystemCrashed(crashed) => {
+            text(&crashed.crash_reason) + opt(&crashed.error_message) + opt(&crashed.stack_trace)
+        }
+        Event::SystemConfigured(configured) => text(&configured.config_changes),
+        Event::SystemUpdated(updated) => {
+            text(&updated.previous_version) + opt(&updated.update_method)
+        }
+    }
+}
+
+#[cfg(test)]
+mod heap_bytes_tests {
+    use super::*;
+    use crate::context::{ContextSnapshot, SharedContext};
+    use crate::event::ToolExecuted;
+
+    #[test]
+    fn a_record_counts_its_box_and_every_string_it_owns() {
+        let context = SharedContext::new(ContextSnapshot::default());
+        let bare = PendingRecord::new(ToolExecuted::default().into(), &context).heap_bytes();
+        assert!(bare >= std::mem::size_of::<Event>(), "{bare}");
+        let args = "x".repeat(1000);
+        let full = ToolExecuted {
+            tool_args: Some(args),
+            language: Some("Python".into()),
+            ..ToolExecuted::default()
+        };
+        let full = PendingRecord::new(full.into(), &context).heap_bytes();
+        assert!(full >= bare + 1000 + 6, "{bare} -> {full}");
+        assert!(full <= bare + 1000 + 6 + 64, "{bare} -> {full}");
+    }
+}

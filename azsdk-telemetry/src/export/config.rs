@@ -19,7 +19,7 @@ use super::retry::RetryPolicy;
 ///     .with_max_batch(256)
 ///     .with_max_batch_age(Duration::from_secs(2))
 ///     .with_sample_rate(25.0);
-/// assert_eq!(config.queue_capacity, 2048);
+/// assert_eq!(config.queue_max_bytes, 32 * 1024 * 1024);
 /// # Ok::<(), azsdk_telemetry::ConnectionStringError>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -31,10 +31,16 @@ pub struct ExportConfig {
     /// Longest time an item waits for its batch to fill (default 5 s).
     pub max_batch_age: Duration,
     /// Items the hand-off queue holds before [`ExportSender::send`](super::ExportSender::send)
-    /// starts dropping (default 2048, the OpenTelemetry batch processor's default). With
-    /// records of ~1 KiB this bounds queued memory to a few MiB whatever the burst; the worker
-    /// holds at most one batch in flight on top of it.
+    /// starts dropping (default 1,048,576). [`queue_max_bytes`](Self::queue_max_bytes) is
+    /// the bound that usually applies first; this one caps the count of small items.
     pub queue_capacity: usize,
+    /// Memory the queued items may take, as each item reports it
+    /// ([`Exportable::queued_bytes`](super::Exportable::queued_bytes)), before
+    /// [`ExportSender::send`](super::ExportSender::send) starts dropping (default 32 MiB).
+    /// A burst is absorbed up to this budget, whatever the size of its items, and the
+    /// worker drains it at its own pace; the worker holds at most one batch in flight on
+    /// top of it. A tool call's record takes ~250 bytes, so the default holds ~130k calls.
+    pub queue_max_bytes: usize,
     /// Directory for batches that could not be delivered; `None` disables the spool.
     /// [`ExportConfig::default_spool_dir`] gives a per-user location.
     pub spool_dir: Option<PathBuf>,
@@ -64,7 +70,8 @@ impl ExportConfig {
             connection_string,
             max_batch: 512,
             max_batch_age: Duration::from_secs(5),
-            queue_capacity: 2048,
+            queue_capacity: 1 << 20,
+            queue_max_bytes: 32 * 1024 * 1024,
             spool_dir: None,
             spool_max_bytes: 50 * 1024 * 1024,
             spool_max_age: Duration::from_secs(48 * 3600),
@@ -112,6 +119,11 @@ impl ExportConfig {
     /// Sets [`ExportConfig::queue_capacity`].
     pub fn with_queue_capacity(mut self, n: usize) -> Self {
         self.queue_capacity = n;
+        self
+    }
+    /// Sets [`ExportConfig::queue_max_bytes`].
+    pub fn with_queue_max_bytes(mut self, bytes: usize) -> Self {
+        self.queue_max_bytes = bytes;
         self
     }
     /// Sets [`ExportConfig::spool_dir`].
@@ -162,6 +174,16 @@ impl ExportConfig {
         }
         if self.queue_capacity == 0 {
             return Err("queue_capacity must be at least 1".into());
+        }
+        if self.queue_capacity > usize::MAX >> 3 {
+            return Err(format!(
+                "queue_capacity must be at most {}, got {}",
+                usize::MAX >> 3,
+                self.queue_capacity
+            ));
+        }
+        if self.queue_max_bytes == 0 {
+            return Err("queue_max_bytes must be at least 1".into());
         }
         if self.max_batch_age.is_zero() {
             return Err("max_batch_age must be greater than zero".into());

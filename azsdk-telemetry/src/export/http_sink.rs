@@ -16,6 +16,10 @@ impl Exportable for PendingRecord {
         PendingRecord::is_failure(self)
     }
 
+    fn queued_bytes(&self) -> usize {
+        self.heap_bytes()
+    }
+
     fn into_envelope(self, instrumentation_key: &str, sample_rate: f64) -> serde_json::Value {
         self.finish()
             .to_envelope(Some(instrumentation_key), sample_rate)

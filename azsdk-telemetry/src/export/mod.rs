@@ -159,6 +159,30 @@ pub trait Exportable: Send + 'static {
     {
         serde_json::to_writer(out, &self.into_envelope(instrumentation_key, sample_rate))
     }
+
+    /// The memory this item holds while it waits in the queue: its own size plus what it
+    /// owns on the heap, as close as is cheap to tell. The queue's memory budget
+    /// ([`ExportConfig::queue_max_bytes`]) is counted in these bytes. The provided method
+    /// answers `size_of::<Self>()`, right for items that own nothing on the heap.
+    ///
+    /// ```
+    /// # use azsdk_telemetry::export::Exportable;
+    /// struct Line(String);
+    /// impl Exportable for Line {
+    ///     fn is_failure(&self) -> bool { false }
+    ///     fn into_envelope(self, _: &str, _: f64) -> serde_json::Value { self.0.into() }
+    ///     fn queued_bytes(&self) -> usize {
+    ///         std::mem::size_of::<Self>() + self.0.capacity()
+    ///     }
+    /// }
+    /// assert!(Line("x".repeat(100)).queued_bytes() >= 100);
+    /// ```
+    fn queued_bytes(&self) -> usize
+    where
+        Self: Sized,
+    {
+        std::mem::size_of::<Self>()
+    }
 }
 
 /// Why the exporter could not start. Messages never contain the instrumentation key.
@@ -230,6 +254,7 @@ impl<T: Exportable> Exporter<T> {
             None => None,
         };
         let (tx, rx) = mpsc::channel(config.queue_capacity);
+        let budget = Arc::new(queue::ByteBudget::new(config.queue_max_bytes));
         let (control_tx, control_rx) = mpsc::unbounded_channel();
         let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel::<Result<(), ExportError>>(1);
         let settings = WorkerSettings {
@@ -243,6 +268,7 @@ impl<T: Exportable> Exporter<T> {
         let track_url = config.connection_string.track_url();
         let request_timeout = config.request_timeout;
         let worker_counters = Arc::clone(&counters);
+        let worker_budget = Arc::clone(&budget);
         let thread = std::thread::Builder::new()
             .name("azsdk-telemetry-export".into())
             .spawn(move || {
@@ -266,8 +292,18 @@ impl<T: Exportable> Exporter<T> {
                     }
                 };
                 let _ = ready_tx.send(Ok(()));
-                let worker =
-                    Worker::new(rx, control_rx, settings, worker_counters, transport, spool);
+                let intake = worker::Intake {
+                    rx,
+                    budget: worker_budget,
+                };
+                let worker = Worker::new(
+                    intake,
+                    control_rx,
+                    settings,
+                    worker_counters,
+                    transport,
+                    spool,
+                );
                 runtime.block_on(worker.run());
             })
             .map_err(ExportError::Worker)?;
@@ -282,6 +318,7 @@ impl<T: Exportable> Exporter<T> {
         }
         let sender = ExportSender::new(
             tx,
+            budget,
             Arc::clone(&counters),
             sampling::Sampler::new(config.sample_rate),
         );

@@ -1,5 +1,7 @@
-//! The non-blocking hand-off from the application to the worker.
+//! The non-blocking hand-off from the application to the worker, bounded by item count
+//! and by memory.
 
+use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
@@ -9,10 +11,48 @@ use super::sampling::Sampler;
 use super::stats::Counters;
 use super::Exportable;
 
-/// An item in the queue with the `sampleRate` it will be stamped with.
+/// An item in the queue with the `sampleRate` it will be stamped with, and the bytes it
+/// holds of the queue's budget (given back when the worker takes it).
 pub(crate) struct Queued<T> {
     pub item: T,
     pub sample_rate: f64,
+    pub bytes: usize,
+}
+
+/// The memory budget of the queue, shared by the senders (which reserve) and the worker
+/// (which releases what it takes).
+#[derive(Debug)]
+pub(crate) struct ByteBudget {
+    used: AtomicUsize,
+    max: usize,
+}
+
+impl ByteBudget {
+    pub(crate) fn new(max: usize) -> Self {
+        Self {
+            used: AtomicUsize::new(0),
+            max,
+        }
+    }
+
+    /// Takes `n` bytes of the budget, or nothing and `false` when they do not fit.
+    fn try_reserve(&self, n: usize) -> bool {
+        let before = self.used.fetch_add(n, Relaxed);
+        if before.saturating_add(n) <= self.max {
+            return true;
+        }
+        self.used.fetch_sub(n, Relaxed);
+        false
+    }
+
+    /// Gives back `n` bytes taken by [`try_reserve`](Self::try_reserve).
+    pub(crate) fn release(&self, n: usize) {
+        self.used.fetch_sub(n, Relaxed);
+    }
+
+    fn has_room(&self) -> bool {
+        self.used.load(Relaxed) < self.max
+    }
 }
 
 /// The application's side of the exporter: cheap to clone, usable from any thread or
@@ -26,6 +66,7 @@ pub(crate) struct Queued<T> {
 /// ```
 pub struct ExportSender<T> {
     tx: mpsc::Sender<Queued<T>>,
+    budget: Arc<ByteBudget>,
     counters: Arc<Counters>,
     sampler: Sampler,
 }
@@ -34,6 +75,7 @@ impl<T> Clone for ExportSender<T> {
     fn clone(&self) -> Self {
         Self {
             tx: self.tx.clone(),
+            budget: Arc::clone(&self.budget),
             counters: Arc::clone(&self.counters),
             sampler: self.sampler,
         }
@@ -44,6 +86,7 @@ impl<T> std::fmt::Debug for ExportSender<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ExportSender")
             .field("capacity_left", &self.tx.capacity())
+            .field("bytes_queued", &self.budget.used.load(Relaxed))
             .finish()
     }
 }
@@ -51,40 +94,58 @@ impl<T> std::fmt::Debug for ExportSender<T> {
 impl<T: Exportable> ExportSender<T> {
     pub(crate) fn new(
         tx: mpsc::Sender<Queued<T>>,
+        budget: Arc<ByteBudget>,
         counters: Arc<Counters>,
         sampler: Sampler,
     ) -> Self {
         Self {
             tx,
+            budget,
             counters,
             sampler,
         }
     }
 
-    /// Hands an item to the worker. Never blocks: when the queue is full, or the exporter
-    /// has shut down, the item is dropped and counted. Client-side sampling happens here, so
-    /// sampled-out items cost no queue space.
+    /// Hands an item to the worker. Never blocks: when the queue is full (by count or by
+    /// memory), or the exporter has shut down, the item is dropped and counted. Client-side
+    /// sampling happens here, so sampled-out items cost no queue space.
     pub fn send(&self, item: T) {
         self.counters.emitted.fetch_add(1, Relaxed);
         let Some(sample_rate) = self.sampler.decide(|| item.is_failure()) else {
             self.counters.sampled.fetch_add(1, Relaxed);
             return;
         };
-        match self.tx.try_send(Queued { item, sample_rate }) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) => {
-                self.counters.queue_full.fetch_add(1, Relaxed);
-            }
-            Err(TrySendError::Closed(_)) => {
-                self.counters.closed.fetch_add(1, Relaxed);
-            }
+        let bytes = item.queued_bytes() + std::mem::size_of::<Queued<T>>();
+        if !self.budget.try_reserve(bytes) {
+            let closed = self.tx.is_closed();
+            self.count_drop(closed);
+            return;
+        }
+        let queued = Queued {
+            item,
+            sample_rate,
+            bytes,
+        };
+        if let Err(e) = self.tx.try_send(queued) {
+            self.budget.release(bytes);
+            self.count_drop(matches!(e, TrySendError::Closed(_)));
         }
     }
 
-    /// Whether the queue has a free slot now (a hint: another thread may take it first).
-    /// Lets a caller skip building an item that [`send`](ExportSender::send) would drop.
+    fn count_drop(&self, closed: bool) {
+        let counter = if closed {
+            &self.counters.closed
+        } else {
+            &self.counters.queue_full
+        };
+        counter.fetch_add(1, Relaxed);
+    }
+
+    /// Whether the queue has room now, by count and by memory (a hint: another thread may
+    /// take it first). Lets a caller skip building an item that
+    /// [`send`](ExportSender::send) would drop.
     pub fn has_room(&self) -> bool {
-        self.tx.capacity() > 0
+        self.tx.capacity() > 0 && self.budget.has_room()
     }
 
     /// Counts an item that was not built because [`has_room`](ExportSender::has_room) said
@@ -94,10 +155,29 @@ impl<T: Exportable> ExportSender<T> {
         self.counters.emitted.fetch_add(1, Relaxed);
         if self.sampler.decide(is_failure).is_none() {
             self.counters.sampled.fetch_add(1, Relaxed);
-        } else if self.tx.is_closed() {
-            self.counters.closed.fetch_add(1, Relaxed);
         } else {
-            self.counters.queue_full.fetch_add(1, Relaxed);
+            self.count_drop(self.tx.is_closed());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ByteBudget;
+
+    #[test]
+    fn the_budget_refuses_what_does_not_fit_and_takes_back_what_is_released() {
+        let budget = ByteBudget::new(100);
+        assert!(budget.try_reserve(60));
+        assert!(!budget.try_reserve(41), "61..=101 is over the budget");
+        assert!(budget.try_reserve(40), "a refused reservation took nothing");
+        assert!(!budget.has_room());
+        budget.release(60);
+        assert!(budget.has_room());
+        assert!(budget.try_reserve(60));
+        assert!(
+            !budget.try_reserve(usize::MAX),
+            "no overflow past usize::MAX"
+        );
     }
 }

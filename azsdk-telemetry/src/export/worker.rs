@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::{sleep_until, Instant};
 
-use super::queue::Queued;
+use super::queue::{ByteBudget, Queued};
 use super::response::classify;
 use super::retry::{RetryPolicy, XorShift};
 use super::spool::{Spool, SpoolWriteError};
@@ -67,8 +67,39 @@ pub(crate) struct WorkerSettings {
     pub spool_interval: Duration,
 }
 
+/// The worker's end of the queue: taking an item gives its bytes back to the budget.
+pub(crate) struct Intake<T> {
+    pub rx: mpsc::Receiver<Queued<T>>,
+    pub budget: Arc<ByteBudget>,
+}
+
+impl<T> Intake<T> {
+    fn taken(&self, q: Queued<T>) -> Queued<T> {
+        self.budget.release(q.bytes);
+        q
+    }
+
+    async fn recv(&mut self) -> Option<Queued<T>> {
+        let q = self.rx.recv().await?;
+        Some(self.taken(q))
+    }
+
+    fn try_recv(&mut self) -> Option<Queued<T>> {
+        let q = self.rx.try_recv().ok()?;
+        Some(self.taken(q))
+    }
+
+    fn len(&self) -> usize {
+        self.rx.len()
+    }
+
+    fn close(&mut self) {
+        self.rx.close();
+    }
+}
+
 pub(crate) struct Worker<T> {
-    rx: mpsc::Receiver<Queued<T>>,
+    rx: Intake<T>,
     rx_open: bool,
     control: mpsc::UnboundedReceiver<Control>,
     pending: Option<Control>,
@@ -121,7 +152,7 @@ async fn race<F: Future>(
 
 impl<T: Exportable> Worker<T> {
     pub(crate) fn new(
-        rx: mpsc::Receiver<Queued<T>>,
+        rx: Intake<T>,
         control: mpsc::UnboundedReceiver<Control>,
         settings: WorkerSettings,
         counters: Arc<Counters>,
@@ -176,8 +207,8 @@ impl<T: Exportable> Worker<T> {
                     self.push(q);
                     while self.batch.len() < self.settings.max_batch {
                         match self.rx.try_recv() {
-                            Ok(q) => self.push(q),
-                            Err(_) => break,
+                            Some(q) => self.push(q),
+                            None => break,
                         }
                     }
                     if self.batch.len() >= self.settings.max_batch {
@@ -221,11 +252,11 @@ impl<T: Exportable> Worker<T> {
         loop {
             while self.batch.len() < self.settings.max_batch && budget > 0 {
                 match self.rx.try_recv() {
-                    Ok(q) => {
+                    Some(q) => {
                         budget -= 1;
                         self.push(q);
                     }
-                    Err(_) => budget = 0,
+                    None => budget = 0,
                 }
             }
             if self.batch.is_empty() {
@@ -237,7 +268,7 @@ impl<T: Exportable> Worker<T> {
         if exit {
             // Whatever raced in after the request is kept on disk (or counted).
             self.rx.close();
-            while let Ok(q) = self.rx.try_recv() {
+            while let Some(q) = self.rx.try_recv() {
                 self.push(q);
             }
             let rest = std::mem::take(&mut self.batch);
