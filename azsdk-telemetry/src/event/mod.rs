@@ -10,6 +10,7 @@
 
 mod emit;
 pub(crate) mod fields;
+pub(crate) mod pack;
 mod record;
 mod system;
 mod tool;

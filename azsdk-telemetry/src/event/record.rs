@@ -42,6 +42,40 @@ impl PendingRecord {
         self.event.name()
     }
 
+    /// The event, for the framework's own queues (sinks read records through
+    /// [`finish`](PendingRecord::finish)).
+    pub(crate) fn event(&self) -> &Event {
+        &self.event
+    }
+
+    #[cfg(test)]
+    pub(crate) fn context_for_tests(&self) -> Arc<ContextSnapshot> {
+        Arc::clone(&self.context)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn time_for_tests(&self) -> SystemTime {
+        self.time
+    }
+
+    /// The record's parts, for a queue that keeps it in another form.
+    pub(crate) fn into_parts(self) -> (SystemTime, Box<Event>, Arc<ContextSnapshot>) {
+        (self.time, self.event, self.context)
+    }
+
+    /// A record put back together from [`into_parts`](PendingRecord::into_parts).
+    pub(crate) fn from_parts(
+        time: SystemTime,
+        event: Box<Event>,
+        context: Arc<ContextSnapshot>,
+    ) -> Self {
+        PendingRecord {
+            time,
+            event,
+            context,
+        }
+    }
+
     /// Whether the event reports a failure (sampling keeps every failure).
     pub fn is_failure(&self) -> bool {
         !self.event.success()
@@ -390,19 +424,7 @@ fn owned_bytes(event: &Event) -> usize {
                 .sum();
             cow(&tool.tool_name)
                 + cow(&tool.tool_category)
-                + [
-                    &tool.tool_args,
-                    &tool.tool_response,
-                    &tool.language,
-                    &tool.plane_type,
-                    &tool.service_name,
-                    &tool.error_type,
-                    &tool.error_message,
-                    &tool.execution_mode,
-                ]
-                .into_iter()
-                .map(opt)
-                .sum::<usize>()
+                + tool.optional_strings().into_iter().map(opt).sum::<usize>()
                 + dimensions
         }
         Event::SystemInstalled(installed) => opt(&installed.install_method),

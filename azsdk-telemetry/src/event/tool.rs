@@ -67,6 +67,20 @@ impl ToolExecuted {
     /// The event's name: `baseData.name` on the wire.
     pub const NAME: &'static str = "ToolExecuted";
 
+    /// The optional strings, in declaration order (for code that sizes or copies them all).
+    pub(crate) fn optional_strings(&self) -> [&Option<String>; 8] {
+        [
+            &self.tool_args,
+            &self.tool_response,
+            &self.language,
+            &self.plane_type,
+            &self.service_name,
+            &self.error_type,
+            &self.error_message,
+            &self.execution_mode,
+        ]
+    }
+
     /// Sets a promoted dimension by its wire name: the spec's own dimensions
     /// (`language`, `planeType`, `serviceName`, `isCustomSdk`, `executionMode`)
     /// land in their typed fields, any other name in [`ToolExecuted::dimensions`].

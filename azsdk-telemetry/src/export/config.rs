@@ -39,7 +39,10 @@ pub struct ExportConfig {
     /// [`ExportSender::send`](super::ExportSender::send) starts dropping (default 32 MiB).
     /// A burst is absorbed up to this budget, whatever the size of its items, and the
     /// worker drains it at its own pace; the worker holds at most one batch in flight on
-    /// top of it. A tool call's record takes ~250 bytes, so the default holds ~130k calls.
+    /// top of it. [`HttpSink`](super::HttpSink) packs a typical tool call into ~110 bytes,
+    /// so the default holds ~300k calls. At shutdown, what the deadline leaves no time to
+    /// send or spool is counted as
+    /// [`unsent_at_shutdown`](super::DropStats::unsent_at_shutdown).
     pub queue_max_bytes: usize,
     /// Directory for batches that could not be delivered; `None` disables the spool.
     /// [`ExportConfig::default_spool_dir`] gives a per-user location.

@@ -3,9 +3,8 @@
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use super::{
-    ExportConfig, ExportError, ExportHandle, ExportSender, ExportStats, Exportable, Exporter,
-};
+use super::arena::ArenaSender;
+use super::{start_packed, ExportConfig, ExportError, ExportHandle, ExportStats, Exportable};
 use super::{Sink, SinkStats};
 use crate::event::PendingRecord;
 
@@ -36,9 +35,10 @@ impl Exportable for PendingRecord {
     }
 }
 
-/// Sends records to Application Insights: a bounded queue in front of the
-/// exporter's worker (batching, gzip, retries, spool). Accepting never
-/// blocks; a full queue drops and counts.
+/// Sends records to Application Insights: a queue bounded by memory
+/// ([`ExportConfig::queue_max_bytes`]), where records wait packed into chunks of bytes
+/// (~110 bytes for a typical tool call), in front of the exporter's worker (batching,
+/// gzip, retries, spool). Accepting never blocks; a full queue drops and counts.
 ///
 /// ```no_run
 /// use azsdk_telemetry::export::{ExportConfig, HttpSink};
@@ -50,7 +50,7 @@ impl Exportable for PendingRecord {
 /// ```
 #[derive(Debug)]
 pub struct HttpSink {
-    sender: ExportSender<PendingRecord>,
+    sender: ArenaSender,
     handle: Mutex<Option<ExportHandle>>,
     /// The exporter's last counters, kept when it shuts down.
     final_stats: Mutex<Option<ExportStats>>,
@@ -69,7 +69,7 @@ impl HttpSink {
     /// endpoint off loopback, a value out of range) or the worker cannot
     /// start.
     pub fn start(config: ExportConfig) -> Result<Self, ExportError> {
-        let (sender, handle) = match Exporter::<PendingRecord>::start(config.clone()) {
+        let (sender, handle) = match start_packed(&config) {
             Err(ExportError::Spool { path, source }) => {
                 tracing::warn!(
                     target: "azsdk_telemetry::export",
@@ -77,7 +77,7 @@ impl HttpSink {
                     error = %source,
                     "the spool directory cannot be used; sending without a spool"
                 );
-                Exporter::<PendingRecord>::start(ExportConfig {
+                start_packed(&ExportConfig {
                     spool_dir: None,
                     ..config
                 })?
@@ -107,7 +107,7 @@ impl Sink for HttpSink {
     }
 
     fn count_refused(&self, is_failure: bool) {
-        self.sender.count_refused(|| is_failure);
+        self.sender.count_refused(is_failure);
     }
 
     fn flush(&self, timeout: Duration) -> bool {

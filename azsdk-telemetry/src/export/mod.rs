@@ -60,6 +60,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod arena;
 mod config;
 mod connection_string;
 mod envelope;
@@ -96,6 +97,7 @@ pub use sink::{JsonlSink, MemorySink, Sink, SinkStats};
 pub use stats::{DropStats, ExportStats, SpoolStats};
 pub use transport::{MAX_REDIRECTS, REDIRECT_ALLOWED_SUFFIXES};
 
+use crate::event;
 use stats::Counters;
 
 /// Entry points for the fuzz targets in `fuzz/` and the reliability tests: the decoders and
@@ -238,98 +240,122 @@ impl<T: Exportable> Exporter<T> {
     pub fn start(config: ExportConfig) -> Result<(ExportSender<T>, ExportHandle), ExportError> {
         config.validate().map_err(ExportError::InvalidConfig)?;
         let counters = Arc::new(Counters::default());
-        let spool = match &config.spool_dir {
-            Some(dir) => Some(
-                spool::Spool::open(
-                    dir.clone(),
-                    config.spool_max_bytes,
-                    config.spool_max_age,
-                    Arc::clone(&counters),
-                )
-                .map_err(|source| ExportError::Spool {
-                    path: dir.clone(),
-                    source,
-                })?,
-            ),
-            None => None,
-        };
         let (tx, rx) = mpsc::channel(config.queue_capacity);
         let budget = Arc::new(queue::ByteBudget::new(config.queue_max_bytes));
-        let (control_tx, control_rx) = mpsc::unbounded_channel();
-        let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel::<Result<(), ExportError>>(1);
-        let settings = WorkerSettings {
-            instrumentation_key: config.connection_string.instrumentation_key().to_owned(),
-            max_batch: config.max_batch,
-            max_batch_age: config.max_batch_age,
-            retry: config.retry.clone(),
-            drop_timeout: config.drop_timeout,
-            spool_interval: config.spool_retry_interval,
+        let source = worker::ChannelSource {
+            rx,
+            budget: Arc::clone(&budget),
         };
-        let track_url = config.connection_string.track_url();
-        let request_timeout = config.request_timeout;
-        let worker_counters = Arc::clone(&counters);
-        let worker_budget = Arc::clone(&budget);
-        let thread = std::thread::Builder::new()
-            .name("azsdk-telemetry-export".into())
-            .spawn(move || {
-                let runtime = match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    Ok(rt) => rt,
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(ExportError::Worker(e)));
-                        return;
-                    }
-                };
-                let transport = match runtime
-                    .block_on(async { transport::Transport::new(&track_url, request_timeout) })
-                {
-                    Ok(t) => t,
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(ExportError::HttpClient(e)));
-                        return;
-                    }
-                };
-                let _ = ready_tx.send(Ok(()));
-                let intake = worker::Intake {
-                    rx,
-                    budget: worker_budget,
-                };
-                let worker = Worker::new(
-                    intake,
-                    control_rx,
-                    settings,
-                    worker_counters,
-                    transport,
-                    spool,
-                );
-                runtime.block_on(worker.run());
-            })
-            .map_err(ExportError::Worker)?;
-        match ready_rx.recv() {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => return Err(e),
-            Err(_) => {
-                return Err(ExportError::Worker(std::io::Error::other(
-                    "the export worker stopped while starting",
-                )))
-            }
-        }
-        let sender = ExportSender::new(
-            tx,
-            budget,
-            Arc::clone(&counters),
-            sampling::Sampler::new(config.sample_rate),
-        );
-        let handle = ExportHandle {
-            control: control_tx,
-            counters,
-            thread: Some(thread),
-            drop_timeout: config.drop_timeout,
-        };
+        let handle = spawn_worker::<T, _>(&config, source, Arc::clone(&counters))?;
+        let sender = ExportSender::new(tx, budget, admission(&config, counters));
         Ok((sender, handle))
     }
+}
+
+fn admission(config: &ExportConfig, counters: Arc<Counters>) -> queue::Admission {
+    queue::Admission::new(counters, sampling::Sampler::new(config.sample_rate))
+}
+
+/// Starts an exporter of records whose queue packs them into chunks of bytes (what
+/// [`HttpSink`] uses): see `arena`.
+pub(crate) fn start_packed(
+    config: &ExportConfig,
+) -> Result<(arena::ArenaSender, ExportHandle), ExportError> {
+    config.validate().map_err(ExportError::InvalidConfig)?;
+    let counters = Arc::new(Counters::default());
+    let (sender, source) = arena::channel(
+        config.queue_capacity,
+        config.queue_max_bytes,
+        admission(config, Arc::clone(&counters)),
+        Arc::clone(&counters),
+    );
+    let handle = spawn_worker::<event::PendingRecord, _>(config, source, counters)?;
+    Ok((sender, handle))
+}
+
+/// Opens the spool and starts the worker thread reading `source`.
+fn spawn_worker<T: Exportable, S: worker::Source<T>>(
+    config: &ExportConfig,
+    source: S,
+    counters: Arc<Counters>,
+) -> Result<ExportHandle, ExportError> {
+    let spool = match &config.spool_dir {
+        Some(dir) => Some(
+            spool::Spool::open(
+                dir.clone(),
+                config.spool_max_bytes,
+                config.spool_max_age,
+                Arc::clone(&counters),
+            )
+            .map_err(|source| ExportError::Spool {
+                path: dir.clone(),
+                source,
+            })?,
+        ),
+        None => None,
+    };
+    let (control_tx, control_rx) = mpsc::unbounded_channel();
+    let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel::<Result<(), ExportError>>(1);
+    let settings = WorkerSettings {
+        instrumentation_key: config.connection_string.instrumentation_key().to_owned(),
+        max_batch: config.max_batch,
+        max_batch_age: config.max_batch_age,
+        retry: config.retry.clone(),
+        drop_timeout: config.drop_timeout,
+        spool_interval: config.spool_retry_interval,
+    };
+    let track_url = config.connection_string.track_url();
+    let request_timeout = config.request_timeout;
+    let worker_counters = Arc::clone(&counters);
+    let thread = std::thread::Builder::new()
+        .name("azsdk-telemetry-export".into())
+        .spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    let _ = ready_tx.send(Err(ExportError::Worker(e)));
+                    return;
+                }
+            };
+            let transport = match runtime
+                .block_on(async { transport::Transport::new(&track_url, request_timeout) })
+            {
+                Ok(t) => t,
+                Err(e) => {
+                    let _ = ready_tx.send(Err(ExportError::HttpClient(e)));
+                    return;
+                }
+            };
+            let _ = ready_tx.send(Ok(()));
+            let worker = Worker::<T, S>::new(
+                source,
+                control_rx,
+                settings,
+                worker_counters,
+                transport,
+                spool,
+            );
+            runtime.block_on(worker.run());
+        })
+        .map_err(ExportError::Worker)?;
+    match ready_rx.recv() {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return Err(e),
+        Err(_) => {
+            return Err(ExportError::Worker(std::io::Error::other(
+                "the export worker stopped while starting",
+            )))
+        }
+    }
+    Ok(ExportHandle {
+        control: control_tx,
+        counters,
+        thread: Some(thread),
+        drop_timeout: config.drop_timeout,
+    })
 }
 
 /// Controls a running exporter. Dropping it shuts the exporter down within
@@ -384,6 +410,7 @@ impl ExportHandle {
         let control = Control {
             kind,
             send_deadline: tokio::time::Instant::from_std(deadline - spool_margin(timeout)),
+            deadline: tokio::time::Instant::from_std(deadline),
             reply: Some(reply_tx),
         };
         let completed = self.control.send(control).is_ok()

@@ -67,8 +67,7 @@ impl ByteBudget {
 pub struct ExportSender<T> {
     tx: mpsc::Sender<Queued<T>>,
     budget: Arc<ByteBudget>,
-    counters: Arc<Counters>,
-    sampler: Sampler,
+    admission: Admission,
 }
 
 impl<T> Clone for ExportSender<T> {
@@ -76,8 +75,7 @@ impl<T> Clone for ExportSender<T> {
         Self {
             tx: self.tx.clone(),
             budget: Arc::clone(&self.budget),
-            counters: Arc::clone(&self.counters),
-            sampler: self.sampler,
+            admission: self.admission.clone(),
         }
     }
 }
@@ -95,14 +93,12 @@ impl<T: Exportable> ExportSender<T> {
     pub(crate) fn new(
         tx: mpsc::Sender<Queued<T>>,
         budget: Arc<ByteBudget>,
-        counters: Arc<Counters>,
-        sampler: Sampler,
+        admission: Admission,
     ) -> Self {
         Self {
             tx,
             budget,
-            counters,
-            sampler,
+            admission,
         }
     }
 
@@ -110,15 +106,12 @@ impl<T: Exportable> ExportSender<T> {
     /// memory), or the exporter has shut down, the item is dropped and counted. Client-side
     /// sampling happens here, so sampled-out items cost no queue space.
     pub fn send(&self, item: T) {
-        self.counters.emitted.fetch_add(1, Relaxed);
-        let Some(sample_rate) = self.sampler.decide(|| item.is_failure()) else {
-            self.counters.sampled.fetch_add(1, Relaxed);
+        let Some(sample_rate) = self.admission.admit(|| item.is_failure()) else {
             return;
         };
         let bytes = item.queued_bytes() + std::mem::size_of::<Queued<T>>();
         if !self.budget.try_reserve(bytes) {
-            let closed = self.tx.is_closed();
-            self.count_drop(closed);
+            self.admission.count_drop(self.tx.is_closed());
             return;
         }
         let queued = Queued {
@@ -128,17 +121,9 @@ impl<T: Exportable> ExportSender<T> {
         };
         if let Err(e) = self.tx.try_send(queued) {
             self.budget.release(bytes);
-            self.count_drop(matches!(e, TrySendError::Closed(_)));
+            self.admission
+                .count_drop(matches!(e, TrySendError::Closed(_)));
         }
-    }
-
-    fn count_drop(&self, closed: bool) {
-        let counter = if closed {
-            &self.counters.closed
-        } else {
-            &self.counters.queue_full
-        };
-        counter.fetch_add(1, Relaxed);
     }
 
     /// Whether the queue has room now, by count and by memory (a hint: another thread may
@@ -152,11 +137,55 @@ impl<T: Exportable> ExportSender<T> {
     /// no, as [`send`](ExportSender::send) counts one it cannot queue: emitted, then sampled
     /// out (the same draw `send` makes) or dropped for a full (or closed) queue.
     pub fn count_refused(&self, is_failure: impl FnOnce() -> bool) {
+        self.admission
+            .count_refused(is_failure, self.tx.is_closed());
+    }
+}
+
+/// What every queue does with an item before it holds it, and counts when it cannot:
+/// `emitted`, the client-side sampling draw, and the drops for a full or closed queue.
+#[derive(Debug, Clone)]
+pub(crate) struct Admission {
+    counters: Arc<Counters>,
+    sampler: Sampler,
+}
+
+impl Admission {
+    pub(crate) fn new(counters: Arc<Counters>, sampler: Sampler) -> Self {
+        Self { counters, sampler }
+    }
+
+    /// The `sampleRate` kept successes are stamped with.
+    pub(crate) fn sample_rate(&self) -> f64 {
+        self.sampler.rate()
+    }
+
+    /// Counts an item as emitted and draws whether it is kept: its `sampleRate`, or `None`
+    /// (counted as sampled out).
+    pub(crate) fn admit(&self, is_failure: impl FnOnce() -> bool) -> Option<f64> {
         self.counters.emitted.fetch_add(1, Relaxed);
-        if self.sampler.decide(is_failure).is_none() {
+        let kept = self.sampler.decide(is_failure);
+        if kept.is_none() {
             self.counters.sampled.fetch_add(1, Relaxed);
+        }
+        kept
+    }
+
+    /// Counts an admitted item the queue could not take.
+    pub(crate) fn count_drop(&self, closed: bool) {
+        let counter = if closed {
+            &self.counters.closed
         } else {
-            self.count_drop(self.tx.is_closed());
+            &self.counters.queue_full
+        };
+        counter.fetch_add(1, Relaxed);
+    }
+
+    /// Counts an item that was never built because the queue had no room: as if it had
+    /// been admitted and then dropped.
+    pub(crate) fn count_refused(&self, is_failure: impl FnOnce() -> bool, closed: bool) {
+        if self.admit(is_failure).is_some() {
+            self.count_drop(closed);
         }
     }
 }

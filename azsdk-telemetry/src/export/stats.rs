@@ -47,6 +47,8 @@ pub struct DropStats {
     pub spool_full: u64,
     /// The envelope could not be serialized.
     pub unserializable: u64,
+    /// Still queued when shutdown's deadline passed: neither sent nor spooled in time.
+    pub unsent_at_shutdown: u64,
 }
 
 impl DropStats {
@@ -60,6 +62,7 @@ impl DropStats {
             + self.retries_exhausted
             + self.spool_full
             + self.unserializable
+            + self.unsent_at_shutdown
     }
 }
 
@@ -97,6 +100,7 @@ pub(crate) struct Counters {
     pub retries_exhausted: AtomicU64,
     pub spool_full: AtomicU64,
     pub unserializable: AtomicU64,
+    pub unsent_at_shutdown: AtomicU64,
     pub spool_resent: AtomicU64,
     pub spool_rejected: AtomicU64,
     pub spool_too_old: AtomicU64,
@@ -126,6 +130,7 @@ impl Counters {
                 retries_exhausted: g(&self.retries_exhausted),
                 spool_full: g(&self.spool_full),
                 unserializable: g(&self.unserializable),
+                unsent_at_shutdown: g(&self.unsent_at_shutdown),
             },
             spool: SpoolStats {
                 resent: g(&self.spool_resent),

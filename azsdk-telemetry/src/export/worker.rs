@@ -28,18 +28,21 @@ pub(crate) enum ControlKind {
 }
 
 /// A request from the handle. `send_deadline` is when network work must stop so that what
-/// is left can be spooled before the caller's deadline.
+/// is left can be spooled before the caller's `deadline`.
 pub(crate) struct Control {
     pub kind: ControlKind,
     pub send_deadline: Instant,
+    pub deadline: Instant,
     pub reply: Option<std::sync::mpsc::SyncSender<()>>,
 }
 
 impl Control {
     fn handle_gone(drop_timeout: Duration) -> Self {
+        let deadline = Instant::now() + drop_timeout;
         Self {
             kind: ControlKind::Shutdown,
-            send_deadline: Instant::now() + drop_timeout,
+            send_deadline: deadline,
+            deadline,
             reply: None,
         }
     }
@@ -67,26 +70,38 @@ pub(crate) struct WorkerSettings {
     pub spool_interval: Duration,
 }
 
-/// The worker's end of the queue: taking an item gives its bytes back to the budget.
-pub(crate) struct Intake<T> {
+/// Where the worker takes items from: the queue's receiving end.
+pub(crate) trait Source<T>: Send + 'static {
+    /// The next item, waiting for one; `None` once the queue is closed and empty.
+    async fn recv(&mut self) -> Option<Queued<T>>;
+    /// The next item if one is queued now.
+    fn try_recv(&mut self) -> Option<Queued<T>>;
+    /// Items queued now.
+    fn len(&self) -> usize;
+    /// Refuses new items from now on (senders count them as `closed`).
+    fn close(&mut self);
+    /// Drops every queued item; returns how many there were.
+    fn discard(&mut self) -> usize;
+}
+
+/// The queue of [`ExportSender`](super::ExportSender): items as values in a channel;
+/// taking one gives its bytes back to the budget.
+pub(crate) struct ChannelSource<T> {
     pub rx: mpsc::Receiver<Queued<T>>,
     pub budget: Arc<ByteBudget>,
 }
 
-impl<T> Intake<T> {
-    fn taken(&self, q: Queued<T>) -> Queued<T> {
-        self.budget.release(q.bytes);
-        q
-    }
-
+impl<T: Send + 'static> Source<T> for ChannelSource<T> {
     async fn recv(&mut self) -> Option<Queued<T>> {
         let q = self.rx.recv().await?;
-        Some(self.taken(q))
+        self.budget.release(q.bytes);
+        Some(q)
     }
 
     fn try_recv(&mut self) -> Option<Queued<T>> {
         let q = self.rx.try_recv().ok()?;
-        Some(self.taken(q))
+        self.budget.release(q.bytes);
+        Some(q)
     }
 
     fn len(&self) -> usize {
@@ -96,10 +111,14 @@ impl<T> Intake<T> {
     fn close(&mut self) {
         self.rx.close();
     }
+
+    fn discard(&mut self) -> usize {
+        std::iter::from_fn(|| self.try_recv()).count()
+    }
 }
 
-pub(crate) struct Worker<T> {
-    rx: Intake<T>,
+pub(crate) struct Worker<T, S> {
+    rx: S,
     rx_open: bool,
     control: mpsc::UnboundedReceiver<Control>,
     pending: Option<Control>,
@@ -110,6 +129,7 @@ pub(crate) struct Worker<T> {
     spool_backoff: Duration,
     next_spool_try: Instant,
     rng: XorShift,
+    item: std::marker::PhantomData<fn(T)>,
     batch: Vec<Box<[u8]>>,
     batch_started: Option<Instant>,
     /// The last live batch ran out of retries: later batches get one try before spooling.
@@ -150,9 +170,9 @@ async fn race<F: Future>(
     }
 }
 
-impl<T: Exportable> Worker<T> {
+impl<T: Exportable, S: Source<T>> Worker<T, S> {
     pub(crate) fn new(
-        rx: Intake<T>,
+        rx: S,
         control: mpsc::UnboundedReceiver<Control>,
         settings: WorkerSettings,
         counters: Arc<Counters>,
@@ -173,6 +193,7 @@ impl<T: Exportable> Worker<T> {
             spool_backoff,
             next_spool_try: Instant::now(),
             rng: XorShift::seeded(),
+            item: std::marker::PhantomData,
             batch_started: None,
             degraded: false,
             paused_until: None,
@@ -266,13 +287,26 @@ impl<T: Exportable> Worker<T> {
         }
         let exit = c.kind == ControlKind::Shutdown;
         if exit {
-            // Whatever raced in after the request is kept on disk (or counted).
+            // Whatever is still queued is kept on disk (or counted) in the time left, a
+            // batch at a time; what the deadline does not leave time for is counted.
             self.rx.close();
-            while let Some(q) = self.rx.try_recv() {
+            let stop =
+                c.send_deadline + (c.deadline.saturating_duration_since(c.send_deadline) / 2);
+            while Instant::now() < stop {
+                let Some(q) = self.rx.try_recv() else { break };
                 self.push(q);
+                if self.batch.len() >= self.settings.max_batch {
+                    let full = std::mem::take(&mut self.batch);
+                    self.spool_or_drop(full);
+                }
             }
             let rest = std::mem::take(&mut self.batch);
             self.spool_or_drop(rest);
+            let unsent = self.rx.discard();
+            if unsent > 0 {
+                add(&self.counters.unsent_at_shutdown, unsent);
+                tracing::warn!(target: TARGET, items = unsent, "shutdown's deadline passed with items still queued; they were dropped");
+            }
         }
         if let Some(reply) = c.reply {
             let _ = reply.send(());

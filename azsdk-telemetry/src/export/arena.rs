@@ -1,0 +1,594 @@
+//! The queue in front of [`HttpSink`](super::HttpSink): records packed into chunks of
+//! bytes, bounded by memory.
+//!
+//! A record boxed as a value takes ~500 bytes in a queue (its ~300-byte event and a heap
+//! block per string); packed (see [`crate::event::pack`]) a typical tool call takes ~110
+//! bytes and no allocation of its own, so the same memory absorbs a burst four to five
+//! times longer. Senders append to the open chunk under a short lock; a full chunk is
+//! sealed and a new one opened while the budget allows. The worker takes whole chunks
+//! (sealed first, else the open one) and unpacks them one record at a time; the chunks it
+//! has read come back as spares, so a steady flow allocates nothing.
+//!
+//! Events other than tool calls (lifecycle events: a few per process) are kept as values
+//! beside the bytes, in order.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use tokio::sync::Notify;
+
+use super::queue::{Admission, Queued};
+use super::stats::{add, Counters};
+use super::worker::Source;
+use crate::context::ContextSnapshot;
+use crate::event::pack::{self, Statics};
+use crate::event::{Event, PendingRecord};
+
+/// Capacity of a chunk: ~600 typical tool calls.
+const CHUNK_BYTES: usize = 64 * 1024;
+
+/// Record tag bits.
+const OTHER: u8 = 1;
+const FULL_RATE: u8 = 1 << 1;
+
+/// One chunk of packed records.
+#[derive(Default)]
+struct Chunk {
+    data: Vec<u8>,
+    statics: Statics,
+    contexts: Vec<Arc<ContextSnapshot>>,
+    /// Events that are not tool calls, referenced by index from `data`.
+    others: Vec<Option<PendingRecord>>,
+    /// Heap bytes of `others`.
+    others_bytes: usize,
+    items: usize,
+}
+
+impl Chunk {
+    fn with_capacity(bytes: usize) -> Self {
+        Chunk {
+            data: Vec::with_capacity(bytes),
+            ..Chunk::default()
+        }
+    }
+
+    /// The memory the chunk holds, as the budget counts it.
+    fn footprint(&self) -> usize {
+        self.data.capacity() + self.others_bytes
+    }
+
+    fn clear(&mut self) {
+        self.data.clear();
+        self.statics.clear();
+        self.contexts.clear();
+        self.others.clear();
+        self.others_bytes = 0;
+        self.items = 0;
+    }
+
+    /// The index of `context` in this chunk, added when it is not the last one seen.
+    fn context_index(&mut self, context: Arc<ContextSnapshot>) -> usize {
+        match self.contexts.last() {
+            Some(last) if Arc::ptr_eq(last, &context) => {}
+            _ => self.contexts.push(context),
+        }
+        self.contexts.len() - 1
+    }
+
+    /// Appends `record`; the caller made sure `data` has room for its
+    /// [`packed_bound`].
+    fn push(&mut self, record: PendingRecord, full_rate: bool) {
+        let rate = if full_rate { FULL_RATE } else { 0 };
+        self.items += 1;
+        if !matches!(record.event(), Event::ToolExecuted(_)) {
+            self.data.push(OTHER | rate);
+            pack::put_varint(&mut self.data, self.others.len() as u64);
+            self.others_bytes += record.heap_bytes();
+            self.others.push(Some(record));
+            return;
+        }
+        let (time, event, context) = record.into_parts();
+        self.data.push(rate);
+        let index = self.context_index(context);
+        pack::put_varint(&mut self.data, index as u64);
+        pack::put_time(&mut self.data, time);
+        if let Event::ToolExecuted(tool) = &*event {
+            pack::pack_tool(tool, &mut self.statics, &mut self.data);
+        }
+    }
+}
+
+/// An upper bound of the bytes `record` takes packed in a chunk (its `others` entry aside).
+fn packed_bound(record: &PendingRecord) -> usize {
+    const FIXED: usize = 64;
+    match record.event() {
+        Event::ToolExecuted(tool) => {
+            let strings = tool
+                .optional_strings()
+                .into_iter()
+                .flatten()
+                .map(|s| s.len() + 10)
+                .sum::<usize>();
+            let dimensions = tool
+                .dimensions
+                .iter()
+                .map(|(k, v)| k.len() + v.len() + 20)
+                .sum::<usize>();
+            FIXED + tool.tool_name.len() + tool.tool_category.len() + strings + dimensions
+        }
+        _ => FIXED,
+    }
+}
+
+struct State {
+    open: Chunk,
+    sealed: VecDeque<Chunk>,
+    /// A chunk the worker has read, kept to be the next open one.
+    spare: Option<Chunk>,
+    /// Footprint of `open` and `sealed`.
+    bytes: usize,
+    /// Records in `open` and `sealed`.
+    items: usize,
+    closed: bool,
+}
+
+/// The shared queue. See the [module documentation](self).
+pub(crate) struct Arena {
+    state: Mutex<State>,
+    wake: Notify,
+    /// `State::bytes`, readable without the lock.
+    bytes: AtomicUsize,
+    max_bytes: usize,
+    max_items: usize,
+    sample_rate: f64,
+}
+
+impl Arena {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Starts a queue of at most `max_items` records and `max_bytes` of chunks, stamping kept
+/// successes with `admission`'s sample rate.
+pub(crate) fn channel(
+    max_items: usize,
+    max_bytes: usize,
+    admission: Admission,
+    counters: Arc<Counters>,
+) -> (ArenaSender, ArenaSource) {
+    let arena = Arc::new(Arena {
+        state: Mutex::new(State {
+            open: Chunk::default(),
+            sealed: VecDeque::new(),
+            spare: None,
+            bytes: 0,
+            items: 0,
+            closed: false,
+        }),
+        wake: Notify::new(),
+        bytes: AtomicUsize::new(0),
+        max_bytes,
+        max_items,
+        sample_rate: admission.sample_rate(),
+    });
+    let sender = ArenaSender {
+        arena: Arc::clone(&arena),
+        admission,
+    };
+    let source = ArenaSource {
+        arena,
+        reading: Chunk::default(),
+        at: 0,
+        left: 0,
+        counters,
+    };
+    (sender, source)
+}
+
+/// The senders' side: never blocks; a record that does not fit is dropped and counted.
+pub(crate) struct ArenaSender {
+    arena: Arc<Arena>,
+    admission: Admission,
+}
+
+impl std::fmt::Debug for ArenaSender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ArenaSender")
+            .field("bytes_queued", &self.arena.bytes.load(Relaxed))
+            .field("max_bytes", &self.arena.max_bytes)
+            .finish()
+    }
+}
+
+impl ArenaSender {
+    /// Packs `record` into the queue, or counts why it could not.
+    pub(crate) fn send(&self, record: PendingRecord) {
+        let Some(sample_rate) = self.admission.admit(|| record.is_failure()) else {
+            return;
+        };
+        let bound = packed_bound(&record);
+        let arena = &*self.arena;
+        let mut state = arena.lock();
+        if state.closed {
+            drop(state);
+            self.admission.count_drop(true);
+            return;
+        }
+        if state.items >= arena.max_items {
+            drop(state);
+            self.admission.count_drop(false);
+            return;
+        }
+        let open = &state.open;
+        if open.data.capacity() - open.data.len() < bound {
+            // A new chunk: the open one is sealed (or replaced, when empty).
+            let capacity = bound.max(CHUNK_BYTES);
+            let freed = if open.items == 0 { open.footprint() } else { 0 };
+            if state.bytes - freed + capacity > arena.max_bytes {
+                drop(state);
+                self.admission.count_drop(false);
+                return;
+            }
+            let fresh = match state.spare.take() {
+                Some(spare) if spare.data.capacity() >= capacity => spare,
+                _ => Chunk::with_capacity(capacity),
+            };
+            let full = std::mem::replace(&mut state.open, fresh);
+            state.bytes = state.bytes - full.footprint() + state.open.footprint();
+            if full.items > 0 {
+                state.bytes += full.footprint();
+                state.sealed.push_back(full);
+            }
+        }
+        let before = state.open.footprint();
+        state.open.push(record, sample_rate >= 100.0);
+        state.bytes = state.bytes + state.open.footprint() - before;
+        state.items += 1;
+        let first = state.items == 1;
+        arena.bytes.store(state.bytes, Relaxed);
+        drop(state);
+        if first {
+            arena.wake.notify_one();
+        }
+    }
+
+    /// Whether a record would find room now (a hint, read without the lock).
+    pub(crate) fn has_room(&self) -> bool {
+        self.arena.bytes.load(Relaxed) < self.arena.max_bytes
+    }
+
+    /// Counts a record that was not built because [`has_room`](Self::has_room) said no.
+    pub(crate) fn count_refused(&self, is_failure: bool) {
+        let closed = self.arena.lock().closed;
+        self.admission.count_refused(|| is_failure, closed);
+    }
+}
+
+/// The worker's side: whole chunks out of the queue, records out of the chunk.
+pub(crate) struct ArenaSource {
+    arena: Arc<Arena>,
+    /// The chunk being read, and where.
+    reading: Chunk,
+    at: usize,
+    /// Records of `reading` not read yet.
+    left: usize,
+    counters: Arc<Counters>,
+}
+
+impl ArenaSource {
+    /// Takes the next chunk to read: the oldest sealed one, else the open one.
+    fn next_chunk(&mut self) -> bool {
+        let arena = &*self.arena;
+        let mut state = arena.lock();
+        let chunk = match state.sealed.pop_front() {
+            Some(chunk) => chunk,
+            None if state.open.items > 0 => {
+                let fresh = state.spare.take().unwrap_or_default();
+                let open = std::mem::replace(&mut state.open, fresh);
+                state.bytes += state.open.footprint();
+                open
+            }
+            None => return false,
+        };
+        state.bytes -= chunk.footprint();
+        state.items -= chunk.items;
+        arena.bytes.store(state.bytes, Relaxed);
+        let mut read = std::mem::replace(&mut self.reading, chunk);
+        if state.spare.is_none() && read.data.capacity() <= CHUNK_BYTES {
+            read.clear();
+            state.spare = Some(read);
+        }
+        drop(state);
+        self.at = 0;
+        self.left = self.reading.items;
+        true
+    }
+
+    /// Unpacks the record at `at`; `None` (after counting the rest of the chunk as
+    /// unserializable) when the bytes are not one, which would be a bug of the packer.
+    fn unpack(&mut self) -> Option<Queued<PendingRecord>> {
+        let chunk = &mut self.reading;
+        let mut input = chunk.data.get(self.at..).unwrap_or_default();
+        let record = (|| {
+            let (&tag, rest) = input.split_first()?;
+            input = rest;
+            let sample_rate = if tag & FULL_RATE != 0 {
+                100.0
+            } else {
+                self.arena.sample_rate
+            };
+            let item = if tag & OTHER != 0 {
+                let index = usize::try_from(pack::get_varint(&mut input)?).ok()?;
+                chunk.others.get_mut(index)?.take()?
+            } else {
+                let index = usize::try_from(pack::get_varint(&mut input)?).ok()?;
+                let context = Arc::clone(chunk.contexts.get(index)?);
+                let time = pack::get_time(&mut input)?;
+                let tool = pack::unpack_tool(&mut input, &chunk.statics)?;
+                PendingRecord::from_parts(time, Box::new(Event::ToolExecuted(tool)), context)
+            };
+            Some(Queued {
+                item,
+                sample_rate,
+                bytes: 0,
+            })
+        })();
+        match record {
+            Some(record) => {
+                self.at = chunk.data.len() - input.len();
+                self.left -= 1;
+                Some(record)
+            }
+            None => {
+                add(&self.counters.unserializable, self.left);
+                tracing::warn!(
+                    target: "azsdk_telemetry::export",
+                    items = self.left,
+                    "queued records could not be read back and were dropped"
+                );
+                self.left = 0;
+                None
+            }
+        }
+    }
+}
+
+impl Source<PendingRecord> for ArenaSource {
+    async fn recv(&mut self) -> Option<Queued<PendingRecord>> {
+        loop {
+            if let Some(record) = self.try_recv() {
+                return Some(record);
+            }
+            if self.arena.lock().closed {
+                return None;
+            }
+            self.arena.wake.notified().await;
+        }
+    }
+
+    fn try_recv(&mut self) -> Option<Queued<PendingRecord>> {
+        loop {
+            if self.left > 0 {
+                if let Some(record) = self.unpack() {
+                    return Some(record);
+                }
+            }
+            if !self.next_chunk() {
+                return None;
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.left + self.arena.lock().items
+    }
+
+    fn close(&mut self) {
+        self.arena.lock().closed = true;
+    }
+
+    fn discard(&mut self) -> usize {
+        let mut state = self.arena.lock();
+        let dropped = self.left + state.items;
+        self.left = 0;
+        self.reading.clear();
+        state.sealed.clear();
+        state.open.clear();
+        state.bytes = state.open.footprint();
+        state.items = 0;
+        self.arena.bytes.store(state.bytes, Relaxed);
+        dropped
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::context::SharedContext;
+    use crate::event::{SystemStarted, ToolExecuted};
+    use crate::export::sampling::Sampler;
+
+    fn queue(max_items: usize, max_bytes: usize, rate: f64) -> (ArenaSender, ArenaSource) {
+        let counters = Arc::new(Counters::default());
+        let admission = Admission::new(Arc::clone(&counters), Sampler::new(rate));
+        channel(max_items, max_bytes, admission, counters)
+    }
+
+    fn call(i: u64, success: bool) -> ToolExecuted {
+        ToolExecuted {
+            tool_name: "azsdk_tool".into(),
+            tool_category: "testing".into(),
+            duration: Duration::from_micros(i),
+            success,
+            tool_args: Some(format!(r#"{{"i":{i}}}"#)),
+            ..ToolExecuted::default()
+        }
+    }
+
+    fn stats(source: &ArenaSource) -> crate::export::ExportStats {
+        source.counters.snapshot()
+    }
+
+    #[test]
+    fn records_come_out_in_order_with_their_event_context_and_time() {
+        let (sender, mut source) = queue(10_000, 1 << 20, 100.0);
+        let first = SharedContext::new(ContextSnapshot::default());
+        let second = SharedContext::new(ContextSnapshot {
+            app_name: "other".into(),
+            ..ContextSnapshot::default()
+        });
+        let mut expected = Vec::new();
+        let mut received = Vec::new();
+        for i in 0..5_000u64 {
+            let context = if i % 700 < 350 { &first } else { &second };
+            let event: Event = if i % 500 == 7 {
+                SystemStarted::default().into()
+            } else {
+                call(i, i % 3 != 0).into()
+            };
+            let record = PendingRecord::new(event.clone(), context);
+            expected.push((event, record.context_for_tests(), record.time_for_tests()));
+            sender.send(record);
+            if i % 301 == 0 {
+                // The worker takes records while senders go on (the open chunk too).
+                received.extend(std::iter::from_fn(|| source.try_recv()).take(200));
+            }
+        }
+        assert_eq!(source.len(), 5_000 - received.len());
+        received.extend(std::iter::from_fn(|| source.try_recv()));
+        assert_eq!(received.len(), expected.len());
+        for (q, (event, context, time)) in received.into_iter().zip(expected) {
+            assert_eq!(q.sample_rate, 100.0);
+            let record = q.item.finish();
+            assert_eq!(record.event(), &event);
+            assert_eq!(record.context(), &*context);
+            assert_eq!(record.time(), time);
+        }
+        assert_eq!(source.len(), 0);
+        let s = stats(&source);
+        assert_eq!((s.emitted, s.dropped.total()), (5_000, 0));
+    }
+
+    #[test]
+    fn kept_successes_carry_the_sample_rate_and_failures_a_full_one() {
+        let (sender, mut source) = queue(10_000, 1 << 20, 50.0);
+        let context = SharedContext::new(ContextSnapshot::default());
+        for i in 0..1_000 {
+            sender.send(PendingRecord::new(call(i, i % 2 == 0).into(), &context));
+        }
+        let mut failures = 0;
+        while let Some(q) = source.try_recv() {
+            let failed = q.item.is_failure();
+            failures += usize::from(failed);
+            assert_eq!(q.sample_rate, if failed { 100.0 } else { 50.0 });
+        }
+        assert_eq!(failures, 500, "every failure is kept");
+        let s = stats(&source);
+        assert_eq!(s.emitted, 1_000);
+        assert!(s.dropped.sampled > 100 && s.dropped.sampled < 400, "{s:?}");
+    }
+
+    #[test]
+    fn the_memory_budget_refuses_and_counts_then_takes_again_once_read() {
+        let (sender, mut source) = queue(1_000_000, 3 * CHUNK_BYTES, 100.0);
+        let context = SharedContext::new(ContextSnapshot::default());
+        let mut queued = 0u64;
+        for i in 0..100_000 {
+            let before = stats(&source).dropped.queue_full;
+            sender.send(PendingRecord::new(call(i, true).into(), &context));
+            queued += u64::from(stats(&source).dropped.queue_full == before);
+        }
+        let s = stats(&source);
+        assert!(s.dropped.queue_full > 90_000, "{s:?}");
+        assert!(!sender.has_room());
+        assert!(sender.arena.bytes.load(Relaxed) <= 3 * CHUNK_BYTES);
+        // Three chunks of ~30-byte records.
+        assert!((3 * CHUNK_BYTES / 40..=3 * CHUNK_BYTES / 20).contains(&(queued as usize)));
+        assert_eq!(source.len() as u64, queued);
+        let read = std::iter::from_fn(|| source.try_recv()).count() as u64;
+        assert_eq!(read, queued);
+        assert!(sender.has_room());
+        sender.send(PendingRecord::new(call(0, true).into(), &context));
+        assert!(source.try_recv().is_some());
+        assert_eq!(stats(&source).emitted, 100_001);
+    }
+
+    #[test]
+    fn a_steady_flow_reuses_its_chunks() {
+        let (sender, mut source) = queue(1_000_000, 1 << 20, 100.0);
+        let context = SharedContext::new(ContextSnapshot::default());
+        for i in 0..50_000 {
+            sender.send(PendingRecord::new(call(i, true).into(), &context));
+            if i % 1_000 == 999 {
+                while source.try_recv().is_some() {}
+                assert!(sender.arena.bytes.load(Relaxed) <= 2 * CHUNK_BYTES);
+            }
+        }
+        assert_eq!(stats(&source).dropped.total(), 0);
+    }
+
+    #[test]
+    fn the_item_cap_applies_too() {
+        let (sender, source) = queue(10, 1 << 20, 100.0);
+        let context = SharedContext::new(ContextSnapshot::default());
+        for i in 0..25 {
+            sender.send(PendingRecord::new(call(i, true).into(), &context));
+        }
+        assert_eq!(source.len(), 10);
+        assert_eq!(stats(&source).dropped.queue_full, 15);
+    }
+
+    #[test]
+    fn after_close_records_are_counted_closed_and_discard_counts_what_was_left() {
+        let (sender, mut source) = queue(1_000, 1 << 20, 100.0);
+        let context = SharedContext::new(ContextSnapshot::default());
+        for i in 0..5 {
+            sender.send(PendingRecord::new(call(i, true).into(), &context));
+        }
+        assert!(source.try_recv().is_some());
+        source.close();
+        sender.send(PendingRecord::new(call(9, true).into(), &context));
+        sender.count_refused(false);
+        let s = stats(&source);
+        assert_eq!((s.emitted, s.dropped.closed), (7, 2));
+        assert_eq!(source.discard(), 4);
+        assert_eq!(source.len(), 0);
+        assert!(source.try_recv().is_none());
+    }
+
+    #[test]
+    fn recv_waits_for_a_record_from_another_thread() {
+        let (sender, mut source) = queue(1_000, 1 << 20, 100.0);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let sending = std::thread::spawn(move || {
+            let context = SharedContext::new(ContextSnapshot::default());
+            for i in 0..3 {
+                std::thread::sleep(Duration::from_millis(20));
+                sender.send(PendingRecord::new(call(i, true).into(), &context));
+            }
+            sender
+        });
+        let got = runtime.block_on(async {
+            let mut got = Vec::new();
+            for _ in 0..3 {
+                let q = tokio::time::timeout(Duration::from_secs(5), source.recv()).await;
+                got.push(q.expect("woken").expect("a record"));
+            }
+            got
+        });
+        assert_eq!(got.len(), 3);
+        drop(sending.join());
+        source.close();
+        assert!(
+            runtime.block_on(source.recv()).is_none(),
+            "closed and empty"
+        );
+    }
+}
