@@ -58,10 +58,14 @@ fn emitted_equals_sent_plus_spooled_plus_dropped_under_load() {
             })
         })
         .collect();
-    // An outage in the middle of the run: batches fail, get spooled, and are resent.
-    std::thread::sleep(Duration::from_millis(100));
+    // An outage while the queue is full: batches fail, get spooled, and are resent. It
+    // starts at once (the senders may finish in a few milliseconds, the worker works
+    // through the full queue long after) and lasts until something was spooled.
     server.set_mode(Mode::Down);
-    std::thread::sleep(Duration::from_millis(150));
+    let outage = Instant::now();
+    while handle.stats().spooled == 0 && outage.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
     server.set_mode(Mode::FailEvery {
         n: 3,
         fault: Fault::Status {
@@ -214,5 +218,47 @@ fn the_queue_holds_what_fits_its_memory_budget_and_counts_the_rest() {
     assert_eq!(s.emitted, MORE + 1);
     assert_eq!(s.dropped.queue_full, MORE - 10, "{s:#?}");
     assert_eq!(s.sent, 11, "{s:#?}");
+    assert!(s.is_balanced(), "{s:#?}");
+}
+
+/// A shutdown with a large backlog and a slow endpoint returns by its deadline: what there
+/// was no time to send or spool is counted as `unsent_at_shutdown`, and the balance holds.
+#[test]
+fn shutdown_returns_by_its_deadline_and_counts_the_backlog_it_could_not_send() {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+
+    let server = IngestionServer::start();
+    server.set_mode(Mode::FailEvery {
+        n: 1,
+        fault: Fault::Delay(Duration::from_millis(500)),
+    });
+    let sink = azsdk_telemetry::export::HttpSink::start(config(&server)).expect("starts");
+    let (layer, handle) = azsdk_telemetry::TelemetryLayer::builder()
+        .ignore_environment()
+        .first_run_notice(false)
+        .sink(sink)
+        .build::<tracing_subscriber::Registry>()
+        .unwrap();
+    let guard = tracing_subscriber::registry().with(layer).set_default();
+    const CALLS: u64 = 50_000;
+    for _ in 0..CALLS {
+        burst_tool(BurstArgs {
+            language: "Rust".into(),
+        })
+        .unwrap();
+    }
+    drop(guard);
+    let t = Instant::now();
+    handle.shutdown(Duration::from_millis(400));
+    let took = t.elapsed();
+    let s = handle.export_stats().expect("an exporter's counters");
+    assert!(took < Duration::from_millis(1_500), "took {took:?}");
+    assert_eq!(s.emitted, CALLS + 2, "{s:#?}");
+    assert!(s.dropped.unsent_at_shutdown > 0, "{s:#?}");
+    assert_eq!(
+        s.dropped.queue_full, 0,
+        "the queue held the whole burst: {s:#?}"
+    );
     assert!(s.is_balanced(), "{s:#?}");
 }

@@ -271,6 +271,11 @@ impl<T: Exportable, S: Source<T>> Worker<T, S> {
         // Everything queued before the request, and no more (producers may never pause).
         let mut budget = self.rx.len();
         loop {
+            // Past the send deadline nothing more is taken: a flush leaves the rest queued,
+            // a shutdown spools what it has time for below.
+            if Instant::now() >= deadline {
+                budget = 0;
+            }
             while self.batch.len() < self.settings.max_batch && budget > 0 {
                 match self.rx.try_recv() {
                     Some(q) => {
