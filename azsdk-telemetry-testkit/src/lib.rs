@@ -15,5 +15,6 @@ pub mod server;
 pub use assert::{normalize, personal_data_in, ToolAssert, COMMON_PROPERTIES};
 pub use capture::{capture, captured, Capture, CAPTURE_APP_VERSION, CAPTURE_SESSION_ID};
 pub use server::{
-    Fault, IngestionServer, Mode, RecordedRequest, ServerOptions, TEST_INSTRUMENTATION_KEY,
+    Fault, IngestionServer, Mode, RecordedRequest, ServerOptions, Validation,
+    TEST_INSTRUMENTATION_KEY,
 };

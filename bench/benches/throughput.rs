@@ -154,7 +154,8 @@ fn report(scenario: &str, stack: Stack, extra: &str, o: &Outcome, collector: &mu
     println!(
         "{scenario} stack={} {extra} emitted={} emit_s={:.3} ns_per_call={:.0} delivered={} spooled={} \
          dropped={} counted_drops={counted} delivered_or_spooled_pct={:.1} e2e_s={:.3} \
-         delivered_per_s={:.0} peak_rss_mib={:.1} collector_peak_rss_mib={:.1}",
+         delivered_per_s={:.0} peak_rss_mib={:.1} collector_peak_rss_mib={:.1} \
+         collector_validated={} collector_refused={}",
         stack.name(),
         o.emitted,
         o.emit_secs,
@@ -167,6 +168,8 @@ fn report(scenario: &str, stack: Stack, extra: &str, o: &Outcome, collector: &mu
         o.delivered as f64 / o.e2e_secs.max(1e-9),
         peak_rss_kib() as f64 / 1024.0,
         collector.peak_rss_kib() as f64 / 1024.0,
+        collector.validated(),
+        collector.refused(),
     );
 }
 

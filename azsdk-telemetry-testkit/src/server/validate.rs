@@ -13,6 +13,9 @@ pub const MAX_PROPERTY_KEY: usize = 150;
 /// Longest property value.
 pub const MAX_PROPERTY_VALUE: usize = 8192;
 
+/// The per-item message for an item that is not a JSON object.
+pub(crate) const NOT_AN_OBJECT: &str = "100: the telemetry item is not a JSON object";
+
 /// Checks one envelope; the error reads like the service's per-item message.
 ///
 /// ```
@@ -27,9 +30,7 @@ pub const MAX_PROPERTY_VALUE: usize = 8192;
 /// assert!(validate_envelope(&env, now).is_ok());
 /// ```
 pub fn validate_envelope(envelope: &Value, now: SystemTime) -> Result<(), String> {
-    let obj = envelope
-        .as_object()
-        .ok_or("100: the telemetry item is not a JSON object")?;
+    let obj = envelope.as_object().ok_or(NOT_AN_OBJECT)?;
     let name = str_field(obj.get("name"), "name", "Envelope")?;
     if name.is_empty() || name.len() > 1024 {
         return Err("Field 'name' on type 'Envelope' must have 1 to 1024 characters".into());
