@@ -13,7 +13,7 @@
 //! beside the bytes, in order.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::Notify;
@@ -139,6 +139,8 @@ pub(crate) struct Arena {
     wake: Notify,
     /// `State::bytes`, readable without the lock.
     bytes: AtomicUsize,
+    /// `State::closed`, readable without the lock.
+    closed: AtomicBool,
     max_bytes: usize,
     max_items: usize,
     sample_rate: f64,
@@ -169,6 +171,7 @@ pub(crate) fn channel(
         }),
         wake: Notify::new(),
         bytes: AtomicUsize::new(0),
+        closed: AtomicBool::new(false),
         max_bytes,
         max_items,
         sample_rate: admission.sample_rate(),
@@ -261,7 +264,7 @@ impl ArenaSender {
 
     /// Counts a record that was not built because [`has_room`](Self::has_room) said no.
     pub(crate) fn count_refused(&self, is_failure: bool) {
-        let closed = self.arena.lock().closed;
+        let closed = self.arena.closed.load(Relaxed);
         self.admission.count_refused(|| is_failure, closed);
     }
 }
@@ -387,6 +390,7 @@ impl Source<PendingRecord> for ArenaSource {
 
     fn close(&mut self) {
         self.arena.lock().closed = true;
+        self.arena.closed.store(true, Relaxed);
     }
 
     fn discard(&mut self) -> usize {
