@@ -141,6 +141,9 @@ pub(crate) struct Arena {
     bytes: AtomicUsize,
     /// `State::closed`, readable without the lock.
     closed: AtomicBool,
+    /// The last record did not fit (set by a sender, cleared when the worker takes a
+    /// chunk): lets a caller skip building the next one.
+    full: AtomicBool,
     max_bytes: usize,
     max_items: usize,
     sample_rate: f64,
@@ -172,6 +175,7 @@ pub(crate) fn channel(
         wake: Notify::new(),
         bytes: AtomicUsize::new(0),
         closed: AtomicBool::new(false),
+        full: AtomicBool::new(false),
         max_bytes,
         max_items,
         sample_rate: admission.sample_rate(),
@@ -220,6 +224,7 @@ impl ArenaSender {
             return;
         }
         if state.items >= arena.max_items {
+            arena.full.store(true, Relaxed);
             drop(state);
             self.admission.count_drop(false);
             return;
@@ -230,6 +235,7 @@ impl ArenaSender {
             let capacity = bound.max(CHUNK_BYTES);
             let freed = if open.items == 0 { open.footprint() } else { 0 };
             if state.bytes - freed + capacity > arena.max_bytes {
+                arena.full.store(true, Relaxed);
                 drop(state);
                 self.admission.count_drop(false);
                 return;
@@ -257,9 +263,10 @@ impl ArenaSender {
         }
     }
 
-    /// Whether a record would find room now (a hint, read without the lock).
+    /// Whether a record would find room now (a hint, read without the lock): `false` from
+    /// the moment one did not fit until the worker takes a chunk, and once closed.
     pub(crate) fn has_room(&self) -> bool {
-        self.arena.bytes.load(Relaxed) < self.arena.max_bytes
+        !self.arena.full.load(Relaxed) && !self.arena.closed.load(Relaxed)
     }
 
     /// Counts a record that was not built because [`has_room`](Self::has_room) said no.
@@ -298,6 +305,7 @@ impl ArenaSource {
         state.bytes -= chunk.footprint();
         state.items -= chunk.items;
         arena.bytes.store(state.bytes, Relaxed);
+        arena.full.store(false, Relaxed);
         let mut read = std::mem::replace(&mut self.reading, chunk);
         if state.spare.is_none() && read.data.capacity() <= CHUNK_BYTES {
             read.clear();
@@ -403,6 +411,7 @@ impl Source<PendingRecord> for ArenaSource {
         state.bytes = state.open.footprint();
         state.items = 0;
         self.arena.bytes.store(state.bytes, Relaxed);
+        self.arena.full.store(false, Relaxed);
         dropped
     }
 }
