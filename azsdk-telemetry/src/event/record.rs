@@ -57,7 +57,7 @@ impl PendingRecord {
             event,
             context,
         } = self;
-        let mut event = *event;
+        let mut event = event;
         scrub_event(&mut event);
         Record {
             time,
@@ -83,7 +83,8 @@ impl PendingRecord {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Record {
     time: SystemTime,
-    event: Event,
+    /// Kept in the box the calling thread filled: the event is never copied again.
+    event: Box<Event>,
     event_id: Uuid,
     context: Arc<ContextSnapshot>,
 }
@@ -149,7 +150,7 @@ impl Record {
     /// length limit (two long keys could become one). Otherwise the envelope is written
     /// from [`property_list`](Record::property_list), which merges repeated keys.
     pub(crate) fn own_keys_are_distinct(&self) -> bool {
-        match &self.event {
+        match &*self.event {
             Event::ToolExecuted(tool) => tool.dimensions.keys().all(|key| {
                 key.len() <= limits::PROPERTY_KEY_MAX_CHARS && !RESERVED_KEYS.contains(&&**key)
             }),
@@ -163,7 +164,7 @@ impl Record {
         let mut out = Put(put, PhantomData);
         out.value("eventId", PropertyValue::Id(self.event_id));
         out.opt("eventType", self.event.event_type());
-        match &self.event {
+        match &*self.event {
             Event::ToolExecuted(tool) => {
                 out.put("toolName", &tool.tool_name);
                 out.put("toolCategory", &tool.tool_category);
