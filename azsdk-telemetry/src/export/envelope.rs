@@ -233,9 +233,6 @@ impl Parts {
     fn write(&self, record: &Record, out: &mut Vec<u8>) {
         let name = record.name();
         let event_id = record.event_id();
-        out.reserve(
-            1024 + self.context_tags.len() + self.context_properties.len() + self.tail.len(),
-        );
         out.extend_from_slice(HEAD.as_bytes());
         write_time(out, record.time());
         out.extend_from_slice(&self.sample_rate);
@@ -326,11 +323,19 @@ fn write_entry(out: &mut Vec<u8>, first: &mut bool, key: &str, value: &str) {
     write_str(out, value);
 }
 
+/// Whether serde_json escapes `byte` in a string: a control character, `"` or `\\`.
+fn needs_escape(byte: u8) -> bool {
+    byte < 0x20 || byte == b'"' || byte == b'\\'
+}
+
 /// serde_json's escape of `byte` (a control character, `"` or `\\`).
 fn write_escape(out: &mut Vec<u8>, byte: u8) {
     let escape: &[u8] = match byte {
-        b'"' => b"\\\"",
-        b'\\' => b"\\\\",
+        b'"' | b'\\' => {
+            out.push(b'\\');
+            out.push(byte);
+            return;
+        }
         0x08 => b"\\b",
         0x0c => b"\\f",
         b'\n' => b"\\n",
@@ -349,46 +354,50 @@ fn write_escape(out: &mut Vec<u8>, byte: u8) {
 
 /// `text` as a JSON string, escaped exactly as serde_json escapes it (`\"`, `\\`,
 /// `\b \f \n \r \t`, other control characters as `\u00XX`), copying the runs between
-/// escapes whole and skipping eight clean bytes at a time.
+/// escapes whole. Eight bytes are looked at a time: a word with nothing to escape is
+/// skipped, and in one with something the first such byte is found from the word's mask.
 fn write_str(out: &mut Vec<u8>, text: &str) {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
+    // The high bit of each byte of `word` below `n`. A borrow can also mark the byte
+    // after a marked one, but the lowest marked byte is always a true one.
     let below = |word: u64, n: u8| word.wrapping_sub(ONES * u64::from(n)) & !word & HIGHS;
     let dirty = |word: u64| {
         below(word, 0x20)
             | below(word ^ (ONES * u64::from(b'"')), 1)
             | below(word ^ (ONES * u64::from(b'\\')), 1)
-            != 0
     };
     let bytes = text.as_bytes();
     out.reserve(bytes.len() + 2);
     out.push(b'"');
+    // `bytes[start..at]` is clean and not written yet.
     let mut start = 0;
     let mut at = 0;
     while at < bytes.len() {
-        // Clean words are skipped whole; a word with something to escape is gone
-        // through byte by byte.
-        let end = match bytes.get(at..at + 8) {
+        let found = match bytes.get(at..at + 8) {
             Some(chunk) => {
                 let mut word = [0; 8];
                 word.copy_from_slice(chunk);
-                if !dirty(u64::from_ne_bytes(word)) {
+                let mask = dirty(u64::from_le_bytes(word));
+                if mask == 0 {
                     at += 8;
                     continue;
                 }
-                at + 8
+                // Lowest marked byte: little-endian, so the lowest set bit.
+                at + (mask.trailing_zeros() / 8) as usize
             }
-            None => bytes.len(),
+            None => match bytes[at..].iter().position(|&byte| needs_escape(byte)) {
+                Some(offset) => at + offset,
+                None => break,
+            },
         };
-        while at < end {
-            let byte = bytes[at];
-            if byte < 0x20 || byte == b'"' || byte == b'\\' {
-                out.extend_from_slice(&bytes[start..at]);
-                write_escape(out, byte);
-                start = at + 1;
-            }
-            at += 1;
+        let byte = bytes[found];
+        if needs_escape(byte) {
+            out.extend_from_slice(&bytes[start..found]);
+            write_escape(out, byte);
+            start = found + 1;
         }
+        at = found + 1;
     }
     out.extend_from_slice(&bytes[start..]);
     out.push(b'"');
@@ -772,6 +781,28 @@ mod tests {
                 write_str(&mut out, &text);
                 assert_eq!(out, serde_json::to_vec(&text).unwrap(), "{text:?}");
             }
+        }
+    }
+
+    #[test]
+    fn strings_mixing_escapes_and_their_neighbours_are_escaped_as_serde_json_does() {
+        // Bytes next to those escaped (`#` and `]` after `"` and `\` can be marked by a
+        // borrow), escaped bytes back to back, and multi-byte characters.
+        let pieces = [
+            "\"", "\\", "#", "]", "\u{1}", "\u{1f}", " ", "a", "é", "😀", "\n",
+        ];
+        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+        for _ in 0..5_000 {
+            let mut text = String::new();
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            for n in 0..(x % 40) {
+                text.push_str(pieces[((x >> (n % 60)) % pieces.len() as u64) as usize]);
+            }
+            let mut out = Vec::new();
+            write_str(&mut out, &text);
+            assert_eq!(out, serde_json::to_vec(&text).unwrap(), "{text:?}");
         }
     }
 
