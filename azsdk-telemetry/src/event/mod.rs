@@ -15,6 +15,7 @@ mod record;
 mod system;
 mod tool;
 
+pub(crate) use record::{context_properties, PropertyValue};
 pub use record::{PendingRecord, Record};
 pub use system::{
     SystemConfigured, SystemCrashed, SystemInstalled, SystemStarted, SystemStopped, SystemUpdated,

@@ -1,6 +1,7 @@
 //! Records: an event with its time, id and the process context.
 
 use std::borrow::Cow;
+use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -90,7 +91,7 @@ impl PendingRecord {
             event,
             context,
         } = self;
-        let mut event = *event;
+        let mut event = event;
         scrub_event(&mut event);
         Record {
             time,
@@ -116,7 +117,8 @@ impl PendingRecord {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Record {
     time: SystemTime,
-    event: Event,
+    /// Kept in the box the calling thread filled: the event is never copied again.
+    event: Box<Event>,
     event_id: Uuid,
     context: Arc<ContextSnapshot>,
 }
@@ -149,8 +151,10 @@ impl Record {
 
     /// The spec's `customDimensions`, in a stable order, as the strings that go on the wire.
     ///
-    /// Common properties come first, then client and agent, then the event's own.
-    /// Absent optional values are left out.
+    /// The context's common properties come first, then client and agent, then `eventId`
+    /// and the event's own. Absent optional values are left out; a key the event sets again
+    /// (a promoted dimension named `platform`) keeps its first place and takes the event's
+    /// value, so no key appears twice.
     pub fn properties(&self) -> Vec<(String, String)> {
         self.property_list()
             .into_iter()
@@ -161,23 +165,40 @@ impl Record {
     /// [`properties`](Record::properties), borrowed from the record where they can be.
     pub(crate) fn property_list(&self) -> Vec<(&str, Cow<'_, str>)> {
         let mut out = PropertyList(Vec::with_capacity(24));
-        let ctx = &*self.context;
-        out.put("version", &ctx.version);
-        out.put("sessionId", &ctx.session_id);
-        out.put_owned("eventId", self.event_id.to_string());
-        out.put("macAddressHash", &ctx.mac_address_hash);
-        out.put("devDeviceId", &ctx.dev_device_id);
-        out.put("platform", &ctx.platform);
-        out.put("isOptedIn", bool_str(ctx.is_opted_in));
-        out.opt("clientName", ctx.client.name.as_deref());
-        out.opt("clientVersion", ctx.client.version.as_deref());
-        out.opt("agentName", ctx.agent.name.as_deref());
-        out.opt("agentVersion", ctx.agent.version.as_deref());
-        out.opt("agentModel", ctx.agent.model.as_deref());
-        if let Some(event_type) = self.event.event_type() {
-            out.put("eventType", event_type);
+        context_properties(&self.context, |key, value| out.put(key, value));
+        self.event_properties(|key, value| match value {
+            PropertyValue::Str(value) => out.put(key, value),
+            other => out.put_owned(key, other.to_string()),
+        });
+        out.0
+    }
+
+    /// The snapshot itself, for caches keyed by it (the envelope writer's).
+    pub(crate) fn context_arc(&self) -> &Arc<ContextSnapshot> {
+        &self.context
+    }
+
+    /// Whether the event's own properties may all be written after the context's as they
+    /// come, with no key given twice: no promoted dimension reuses a key of the context or
+    /// of the event's fixed properties ([`RESERVED_KEYS`]), and none is cut by the key
+    /// length limit (two long keys could become one). Otherwise the envelope is written
+    /// from [`property_list`](Record::property_list), which merges repeated keys.
+    pub(crate) fn own_keys_are_distinct(&self) -> bool {
+        match &*self.event {
+            Event::ToolExecuted(tool) => tool.dimensions.keys().all(|key| {
+                key.len() <= limits::PROPERTY_KEY_MAX_CHARS && !RESERVED_KEYS.contains(&&**key)
+            }),
+            _ => true,
         }
-        match &self.event {
+    }
+
+    /// The event's own properties, after the context's: `eventId`, `eventType`, then those
+    /// of its kind, in wire order. Values are as stored (not yet cut to the property limit).
+    pub(crate) fn event_properties<'a>(&'a self, put: impl FnMut(&'a str, PropertyValue<'a>)) {
+        let mut out = Put(put, PhantomData);
+        out.value("eventId", PropertyValue::Id(self.event_id));
+        out.opt("eventType", self.event.event_type());
+        match &*self.event {
             Event::ToolExecuted(tool) => {
                 out.put("toolName", &tool.tool_name);
                 out.put("toolCategory", &tool.tool_category);
@@ -190,7 +211,10 @@ impl Record {
                 out.opt("errorType", tool.error_type.as_deref());
                 out.opt("errorMessage", tool.error_message.as_deref());
                 let mode = tool.execution_mode.as_deref();
-                out.opt("executionMode", mode.or(ctx.execution_mode.as_deref()));
+                out.opt(
+                    "executionMode",
+                    mode.or(self.context.execution_mode.as_deref()),
+                );
                 for (key, value) in &tool.dimensions {
                     out.put(key, value);
                 }
@@ -200,12 +224,10 @@ impl Record {
             }
             Event::SystemStarted(_) => {}
             Event::SystemStopped(stopped) => {
-                let millis = stopped.session_duration.as_millis().to_string();
-                out.put_owned("sessionDuration", millis);
-                out.put_owned(
-                    "toolCallsInSession",
-                    stopped.tool_calls_in_session.to_string(),
-                );
+                let millis = stopped.session_duration.as_millis();
+                out.value("sessionDuration", PropertyValue::Count(millis));
+                let calls = u128::from(stopped.tool_calls_in_session);
+                out.value("toolCallsInSession", PropertyValue::Count(calls));
             }
             Event::SystemCrashed(crashed) => {
                 out.put("crashReason", &crashed.crash_reason);
@@ -220,7 +242,110 @@ impl Record {
                 out.opt("updateMethod", updated.update_method.as_deref());
             }
         }
-        out.0
+    }
+}
+
+/// [`Record::event_properties`]'s callback with shorthands for text and optional text.
+struct Put<'a, F>(F, PhantomData<&'a str>);
+
+impl<'a, F: FnMut(&'a str, PropertyValue<'a>)> Put<'a, F> {
+    fn value(&mut self, key: &'a str, value: PropertyValue<'a>) {
+        (self.0)(key, value);
+    }
+
+    fn put(&mut self, key: &'a str, value: &'a str) {
+        self.value(key, PropertyValue::Str(value));
+    }
+
+    fn opt(&mut self, key: &'a str, value: Option<&'a str>) {
+        if let Some(value) = value {
+            self.put(key, value);
+        }
+    }
+}
+
+/// Every key [`context_properties`] and [`Record::event_properties`] can give, whatever
+/// the event: a promoted dimension with one of these names replaces a value in place.
+pub(crate) const RESERVED_KEYS: &[&str] = &[
+    "version",
+    "sessionId",
+    "macAddressHash",
+    "devDeviceId",
+    "platform",
+    "isOptedIn",
+    "clientName",
+    "clientVersion",
+    "agentName",
+    "agentVersion",
+    "agentModel",
+    "eventId",
+    "eventType",
+    "toolName",
+    "toolCategory",
+    "toolArgs",
+    "toolResponse",
+    "language",
+    "planeType",
+    "serviceName",
+    "isCustomSdk",
+    "errorType",
+    "errorMessage",
+    "executionMode",
+    "installMethod",
+    "sessionDuration",
+    "toolCallsInSession",
+    "crashReason",
+    "stackTrace",
+    "configChanges",
+    "previousVersion",
+    "updateMethod",
+];
+
+/// The context's common properties, client and agent, in wire order: the same for every
+/// event with this snapshot. Values are as stored (not yet cut to the property limit).
+pub(crate) fn context_properties<'a>(
+    ctx: &'a ContextSnapshot,
+    mut put: impl FnMut(&'static str, &'a str),
+) {
+    put("version", &ctx.version);
+    put("sessionId", &ctx.session_id);
+    put("macAddressHash", &ctx.mac_address_hash);
+    put("devDeviceId", &ctx.dev_device_id);
+    put("platform", &ctx.platform);
+    put("isOptedIn", bool_str(ctx.is_opted_in));
+    let optional = [
+        ("clientName", &ctx.client.name),
+        ("clientVersion", &ctx.client.version),
+        ("agentName", &ctx.agent.name),
+        ("agentVersion", &ctx.agent.version),
+        ("agentModel", &ctx.agent.model),
+    ];
+    for (key, value) in optional {
+        if let Some(value) = value {
+            put(key, value);
+        }
+    }
+}
+
+/// A property value as [`Record::event_properties`] gives it: text, or what becomes text
+/// only when it is written.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum PropertyValue<'a> {
+    /// Text as stored.
+    Str(&'a str),
+    /// An id, hyphenated lower-case.
+    Id(Uuid),
+    /// A count, in decimal.
+    Count(u128),
+}
+
+impl std::fmt::Display for PropertyValue<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PropertyValue::Str(text) => f.write_str(text),
+            PropertyValue::Id(id) => id.hyphenated().fmt(f),
+            PropertyValue::Count(count) => count.fmt(f),
+        }
     }
 }
 
@@ -255,12 +380,6 @@ impl<'a> PropertyList<'a> {
         match self.0.iter_mut().find(|(existing, _)| *existing == key) {
             Some(slot) => slot.1 = value,
             None => self.0.push((key, value)),
-        }
-    }
-
-    fn opt(&mut self, key: &'a str, value: Option<&'a str>) {
-        if let Some(value) = value {
-            self.put(key, value);
         }
     }
 }
@@ -459,5 +578,129 @@ mod heap_bytes_tests {
         let full = PendingRecord::new(full.into(), &context).heap_bytes();
         assert!(full >= bare + 1000 + 6, "{bare} -> {full}");
         assert!(full <= bare + 1000 + 6 + 64, "{bare} -> {full}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::context::{AgentInfo, ClientInfo};
+    use crate::event::{
+        SystemConfigured, SystemCrashed, SystemInstalled, SystemStarted, SystemStopped,
+        SystemUpdated, ToolExecuted,
+    };
+
+    /// Every kind of event with every optional value set.
+    fn full_records() -> Vec<Record> {
+        let context = SharedContext::new(ContextSnapshot {
+            client: ClientInfo::new("client", "1"),
+            agent: AgentInfo::new("agent").version("2").model("model"),
+            execution_mode: Some("direct".into()),
+            ..ContextSnapshot::default()
+        });
+        let tool = ToolExecuted {
+            tool_name: "t".into(),
+            tool_category: "c".into(),
+            tool_args: Some("{}".into()),
+            tool_response: Some("r".into()),
+            language: Some("l".into()),
+            plane_type: Some("p".into()),
+            service_name: Some("s".into()),
+            is_custom_sdk: Some(false),
+            error_type: Some("e".into()),
+            error_message: Some("m".into()),
+            execution_mode: Some("x".into()),
+            ..ToolExecuted::default()
+        };
+        let events: Vec<Event> = vec![
+            tool.into(),
+            SystemInstalled {
+                install_method: Some("i".into()),
+            }
+            .into(),
+            SystemStarted {
+                startup_duration: Duration::ZERO,
+            }
+            .into(),
+            SystemStopped {
+                session_duration: Duration::from_millis(1_500),
+                tool_calls_in_session: 3,
+            }
+            .into(),
+            SystemCrashed {
+                crash_reason: "c".into(),
+                error_message: Some("m".into()),
+                stack_trace: Some("s".into()),
+            }
+            .into(),
+            SystemConfigured {
+                config_changes: "{}".into(),
+            }
+            .into(),
+            SystemUpdated {
+                previous_version: "v".into(),
+                update_method: Some("u".into()),
+            }
+            .into(),
+        ];
+        events
+            .into_iter()
+            .map(|event| PendingRecord::new(event, &context).finish())
+            .collect()
+    }
+
+    #[test]
+    fn the_reserved_keys_are_every_fixed_key() {
+        let mut seen = Vec::new();
+        for record in full_records() {
+            context_properties(record.context(), |key, _| seen.push(key.to_owned()));
+            record.event_properties(|key, _| seen.push(key.to_owned()));
+        }
+        seen.sort_unstable();
+        seen.dedup();
+        let mut reserved: Vec<String> = RESERVED_KEYS.iter().map(|&k| k.to_owned()).collect();
+        reserved.sort_unstable();
+        assert_eq!(seen, reserved);
+    }
+
+    #[test]
+    fn context_properties_come_first_then_the_event_id() {
+        for record in full_records() {
+            let keys: Vec<String> = record.properties().into_iter().map(|(k, _)| k).collect();
+            assert_eq!(keys[..12], RESERVED_KEYS[..12], "{keys:?}");
+            let id = record.properties()[11].1.clone();
+            assert_eq!(id, record.event_id().hyphenated().to_string());
+        }
+    }
+
+    #[test]
+    fn counts_are_decimal_text() {
+        let stopped = &full_records()[3];
+        let properties = stopped.properties();
+        let get = |key: &str| properties.iter().find(|(k, _)| k == key).unwrap().1.clone();
+        assert_eq!(get("sessionDuration"), "1500");
+        assert_eq!(get("toolCallsInSession"), "3");
+    }
+
+    #[test]
+    fn a_dimension_reusing_a_key_is_not_distinct() {
+        let context = SharedContext::new(ContextSnapshot::default());
+        for (key, distinct) in [
+            ("team", true),
+            ("platform", false),
+            ("toolArgs", false),
+            ("sessionDuration", false),
+        ] {
+            let mut tool = ToolExecuted::default();
+            tool.set_dimension(key, "v");
+            let record = PendingRecord::new(tool.into(), &context).finish();
+            assert_eq!(record.own_keys_are_distinct(), distinct, "{key}");
+        }
+        let mut tool = ToolExecuted::default();
+        tool.set_dimension(&"k".repeat(limits::PROPERTY_KEY_MAX_CHARS + 1), "v");
+        let record = PendingRecord::new(tool.into(), &context).finish();
+        assert!(!record.own_keys_are_distinct());
     }
 }
