@@ -16,8 +16,10 @@ use super::stats::{add, Counters};
 use super::transport::{encode, Transport};
 use super::Exportable;
 
-/// Starting capacity of an envelope line: a typical tool call's envelope fits.
+/// Starting capacity of the envelope buffer: a typical tool call's envelope fits.
 const LINE_CAPACITY: usize = 1536;
+/// Largest envelope buffer kept between items (an unusually long one is not kept).
+const LINE_KEPT: usize = 64 * 1024;
 
 const TARGET: &str = "azsdk_telemetry::export";
 
@@ -131,6 +133,8 @@ pub(crate) struct Worker<T, S> {
     rng: XorShift,
     item: std::marker::PhantomData<fn(T)>,
     batch: Vec<Box<[u8]>>,
+    /// Where each envelope is written before it is copied, at its exact size, into `batch`.
+    line: Vec<u8>,
     batch_started: Option<Instant>,
     /// The last live batch ran out of retries: later batches get one try before spooling.
     degraded: bool,
@@ -194,6 +198,7 @@ impl<T: Exportable, S: Source<T>> Worker<T, S> {
             next_spool_try: Instant::now(),
             rng: XorShift::seeded(),
             item: std::marker::PhantomData,
+            line: Vec::with_capacity(LINE_CAPACITY),
             batch_started: None,
             degraded: false,
             paused_until: None,
@@ -245,18 +250,20 @@ impl<T: Exportable, S: Source<T>> Worker<T, S> {
     /// Turns an item into its envelope line. A panicking or unserializable item is counted.
     fn push(&mut self, q: Queued<T>) {
         let ikey = &self.settings.instrumentation_key;
-        let line = catch_unwind(AssertUnwindSafe(|| {
-            let mut line = Vec::with_capacity(LINE_CAPACITY);
-            q.item
-                .write_envelope(ikey, q.sample_rate, &mut line)
-                .map(|()| line)
+        let line = &mut self.line;
+        line.clear();
+        if line.capacity() > LINE_KEPT {
+            *line = Vec::with_capacity(LINE_CAPACITY);
+        }
+        let written = catch_unwind(AssertUnwindSafe(|| {
+            q.item.write_envelope(ikey, q.sample_rate, line)
         }));
-        match line {
-            Ok(Ok(line)) => {
+        match written {
+            Ok(Ok(())) => {
                 if self.batch.is_empty() {
                     self.batch_started = Some(Instant::now());
                 }
-                self.batch.push(line.into_boxed_slice());
+                self.batch.push(Box::from(&self.line[..]));
             }
             _ => {
                 add(&self.counters.unserializable, 1);
@@ -268,13 +275,18 @@ impl<T: Exportable, S: Source<T>> Worker<T, S> {
     /// Flush or shutdown; returns true when the worker must exit.
     async fn handle_control(&mut self, c: Control) -> bool {
         let deadline = c.send_deadline;
+        // After the send deadline, items are spooled instead of sent (a batch fails at once);
+        // halfway through the time left for that, whatever is still queued stays queued
+        // (a flush) or is counted as unsent (a shutdown): a large queue cannot hold the
+        // caller past its deadline.
+        let stop = c.send_deadline + (c.deadline.saturating_duration_since(c.send_deadline) / 2);
         // Everything queued before the request, and no more (producers may never pause).
         let mut budget = self.rx.len();
+        let mut complete = true;
         loop {
-            // Past the send deadline nothing more is taken: a flush leaves the rest queued,
-            // a shutdown spools what it has time for below.
-            if Instant::now() >= deadline {
+            if budget > 0 && Instant::now() >= stop {
                 budget = 0;
+                complete = false;
             }
             while self.batch.len() < self.settings.max_batch && budget > 0 {
                 match self.rx.try_recv() {
@@ -292,11 +304,8 @@ impl<T: Exportable, S: Source<T>> Worker<T, S> {
         }
         let exit = c.kind == ControlKind::Shutdown;
         if exit {
-            // Whatever is still queued is kept on disk (or counted) in the time left, a
-            // batch at a time; what the deadline does not leave time for is counted.
+            // Whatever raced in after the request is spooled (or counted) in the time left.
             self.rx.close();
-            let stop =
-                c.send_deadline + (c.deadline.saturating_duration_since(c.send_deadline) / 2);
             while Instant::now() < stop {
                 let Some(q) = self.rx.try_recv() else { break };
                 self.push(q);
@@ -309,11 +318,14 @@ impl<T: Exportable, S: Source<T>> Worker<T, S> {
             self.spool_or_drop(rest);
             let unsent = self.rx.discard();
             if unsent > 0 {
+                complete = false;
                 add(&self.counters.unsent_at_shutdown, unsent);
                 tracing::warn!(target: TARGET, items = unsent, "shutdown's deadline passed with items still queued; they were dropped");
             }
         }
-        if let Some(reply) = c.reply {
+        // No answer when something was left: the caller's wait ends at its deadline, with
+        // `completed: false`.
+        if let (true, Some(reply)) = (complete, c.reply) {
             let _ = reply.send(());
         }
         exit
