@@ -142,11 +142,12 @@ fn run(threads: u64, duration: Duration, delay: Duration) -> Figures {
         .lifecycle_events(false)
         .crash_reporting(false)
         .connection_string(server.connection_string())
-        // A 4 MiB queue (~35k calls): enough to fill many times over in the run, small
-        // enough that the flush below drains it quickly in a debug build.
+        // A 1 MiB queue (~10k calls raw, several times that deflated): enough to fill
+        // many times over in the run, small enough that the flush below drains it
+        // quickly in a debug build.
         .configure_export(|c| {
             c.with_max_batch_age(Duration::from_millis(100))
-                .with_queue_max_bytes(4 << 20)
+                .with_queue_max_bytes(1 << 20)
         })
         .build()
         .unwrap();
@@ -276,7 +277,7 @@ fn load_8_threads_10_seconds() {
         "{:?}",
         f.latency.worst
     );
-    // Bounded by the queue (4 MiB) and one batch in flight, not by the number of calls.
+    // Bounded by the queue (1 MiB) and one batch in flight, not by the number of calls.
     let growth_mib = f.peak_rss_kib.saturating_sub(f.rss_before_kib) / 1024;
     assert!(growth_mib < 64, "peak RSS grew {growth_mib} MiB");
 }

@@ -40,7 +40,9 @@ pub struct ExportConfig {
     /// A burst is absorbed up to this budget, whatever the size of its items, and the
     /// worker drains it at its own pace; the worker holds at most one batch in flight on
     /// top of it. [`HttpSink`](super::HttpSink) packs a typical tool call into ~110 bytes,
-    /// so the default holds ~300k calls. At shutdown, what the deadline leaves no time to
+    /// so the default holds ~300k calls, and under a burst (more than half the budget in
+    /// use) its worker deflates the waiting chunks, ~10 times smaller: a 1M-call burst
+    /// took ~20 MiB. At shutdown, what the deadline leaves no time to
     /// send or spool is counted as
     /// [`unsent_at_shutdown`](super::DropStats::unsent_at_shutdown).
     pub queue_max_bytes: usize,

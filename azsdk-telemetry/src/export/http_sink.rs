@@ -37,7 +37,8 @@ impl Exportable for PendingRecord {
 
 /// Sends records to Application Insights: a queue bounded by memory
 /// ([`ExportConfig::queue_max_bytes`]), where records wait packed into chunks of bytes
-/// (~110 bytes for a typical tool call), in front of the exporter's worker (batching,
+/// (~110 bytes for a typical tool call, deflated while a burst keeps the queue more than
+/// half full), in front of the exporter's worker (batching,
 /// gzip, retries, spool). Accepting never blocks; a full queue drops and counts.
 ///
 /// ```no_run
