@@ -683,8 +683,8 @@ impl ArgsRecorder {
     }
 
     /// The JSON object string and the promoted dimensions.
-    pub fn into_parts(self) -> (String, Vec<(String, String)>) {
-        let (json, dimensions) = self.finish();
+    pub fn into_parts(mut self) -> (String, Vec<(String, String)>) {
+        let (json, dimensions) = self.take_parts();
         let dimensions = dimensions
             .into_iter()
             .map(|(name, value)| (name.into_owned(), value))
@@ -692,10 +692,14 @@ impl ArgsRecorder {
         (json, dimensions)
     }
 
-    /// [`into_parts`](ArgsRecorder::into_parts) with the dimension names as given
-    /// (no copy of a `&'static str`).
-    pub(crate) fn finish(self) -> (String, Vec<(Cow<'static, str>, String)>) {
-        (finish_json(self.buf, self.duplicate), self.dimensions)
+    /// [`into_parts`](ArgsRecorder::into_parts) in place and with the dimension names as
+    /// given (no copy of a `&'static str`): takes the text and the dimensions out without
+    /// moving the recorder (the calling thread's hot path).
+    pub(crate) fn take_parts(&mut self) -> (String, Vec<(Cow<'static, str>, String)>) {
+        (
+            finish_json(std::mem::take(&mut self.buf), self.duplicate),
+            std::mem::take(&mut self.dimensions),
+        )
     }
 
     fn stopped(&self) -> bool {

@@ -135,7 +135,7 @@ impl ToolCall {
             return;
         }
         let duration = self.started.elapsed();
-        let (tool_args, dimensions) = std::mem::take(&mut self.args).finish();
+        let (tool_args, dimensions) = self.args.take_parts();
         let mut event = ToolExecuted {
             tool_name: self.name.into(),
             tool_category: self.category.into(),

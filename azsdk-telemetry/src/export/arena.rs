@@ -289,6 +289,7 @@ impl ArenaSender {
         let first = state.items == 1;
         arena.bytes.store(state.bytes, Relaxed);
         drop(state);
+        self.admission.count_queued();
         if first {
             arena.wake.notify_one();
         }

@@ -119,10 +119,13 @@ impl<T: Exportable> ExportSender<T> {
             sample_rate,
             bytes,
         };
-        if let Err(e) = self.tx.try_send(queued) {
-            self.budget.release(bytes);
-            self.admission
-                .count_drop(matches!(e, TrySendError::Closed(_)));
+        match self.tx.try_send(queued) {
+            Ok(()) => self.admission.count_queued(),
+            Err(e) => {
+                self.budget.release(bytes);
+                self.admission
+                    .count_drop(matches!(e, TrySendError::Closed(_)));
+            }
         }
     }
 
@@ -142,8 +145,9 @@ impl<T: Exportable> ExportSender<T> {
     }
 }
 
-/// What every queue does with an item before it holds it, and counts when it cannot:
-/// `emitted`, the client-side sampling draw, and the drops for a full or closed queue.
+/// What every queue does with an item before it holds it, and how it counts it: the
+/// client-side sampling draw, then one of queued, sampled, or dropped for a full or closed
+/// queue.
 #[derive(Debug, Clone)]
 pub(crate) struct Admission {
     counters: Arc<Counters>,
@@ -160,15 +164,20 @@ impl Admission {
         self.sampler.rate()
     }
 
-    /// Counts an item as emitted and draws whether it is kept: its `sampleRate`, or `None`
-    /// (counted as sampled out).
+    /// Draws whether an item is kept: its `sampleRate`, or `None` (counted as sampled out).
+    /// The item then ends up counted once: queued, sampled, or dropped (`emitted` is their
+    /// sum).
     pub(crate) fn admit(&self, is_failure: impl FnOnce() -> bool) -> Option<f64> {
-        self.counters.emitted.fetch_add(1, Relaxed);
         let kept = self.sampler.decide(is_failure);
         if kept.is_none() {
             self.counters.sampled.fetch_add(1, Relaxed);
         }
         kept
+    }
+
+    /// Counts an admitted item the queue took.
+    pub(crate) fn count_queued(&self) {
+        self.counters.queued.fetch_add(1, Relaxed);
     }
 
     /// Counts an admitted item the queue could not take.

@@ -86,9 +86,11 @@ impl ExportStats {
     }
 }
 
+/// One counter per fate, so that each item touches one: `emitted` is derived (what
+/// entered the queue plus what was refused before it).
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
-    pub emitted: AtomicU64,
+    pub queued: AtomicU64,
     pub sent: AtomicU64,
     pub retried: AtomicU64,
     pub spooled: AtomicU64,
@@ -117,7 +119,7 @@ impl Counters {
     pub(crate) fn snapshot(&self) -> ExportStats {
         let g = |c: &AtomicU64| c.load(Relaxed);
         ExportStats {
-            emitted: g(&self.emitted),
+            emitted: g(&self.queued) + g(&self.sampled) + g(&self.queue_full) + g(&self.closed),
             sent: g(&self.sent),
             retried: g(&self.retried),
             spooled: g(&self.spooled),

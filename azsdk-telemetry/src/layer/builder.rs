@@ -400,9 +400,7 @@ impl TelemetryBuilder {
             }
         }
         for event in startup.events {
-            counters
-                .emitted
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            counters.count(&event);
             sink.accept(PendingRecord::new(event, &context));
         }
         if self.lifecycle.crash_reporting && lifecycle.options().events {

@@ -13,8 +13,9 @@ use crate::event::{Event, PendingRecord, ToolExecuted};
 use crate::export::Sink;
 
 thread_local! {
-    /// Set while [`emit_tool_call`] dispatches a typed `ToolExecuted` on this thread.
-    static TYPED: Cell<bool> = const { Cell::new(false) };
+    /// Set while [`emit_tool_call`] dispatches a typed `ToolExecuted` on this thread: to
+    /// whether the call failed (what a full queue needs to count it).
+    static TYPED: Cell<Option<bool>> = const { Cell::new(None) };
     /// The telemetry layers that received that event, waiting for the typed value.
     static CLAIMS: RefCell<Vec<Claim>> = const { RefCell::new(Vec::new()) };
 }
@@ -31,7 +32,7 @@ struct Claim {
 /// last one takes the value without a copy. This is the calling thread's hand-off of
 /// `#[telemetry_tool]`.
 pub(crate) fn emit_tool_call(event: ToolExecuted) {
-    struct Restore(bool);
+    struct Restore(Option<bool>);
     impl Drop for Restore {
         fn drop(&mut self) {
             TYPED.set(self.0);
@@ -39,7 +40,7 @@ pub(crate) fn emit_tool_call(event: ToolExecuted) {
     }
     let first = CLAIMS.with_borrow(Vec::len);
     {
-        let _restore = Restore(TYPED.replace(true));
+        let _restore = Restore(TYPED.replace(Some(!event.success)));
         event.emit();
     }
     while let Some((claim, more)) = CLAIMS.with_borrow_mut(|claims| {
@@ -52,7 +53,7 @@ pub(crate) fn emit_tool_call(event: ToolExecuted) {
             break;
         };
         if !claim.sink.would_accept() {
-            // A full queue would drop the record: count it without building it.
+            // The queue filled up since the layer looked: count the call without building it.
             claim.sink.count_refused(!event.success);
             continue;
         }
@@ -72,11 +73,29 @@ pub(crate) fn emit_tool_call(event: ToolExecuted) {
     }
 }
 
-/// Counts of what the layer saw.
+/// Counts of what the layer saw: one counter per kind, so an event touches one.
 #[derive(Debug, Default)]
 pub(crate) struct LayerCounters {
-    pub(crate) emitted: AtomicU64,
     pub(crate) tool_calls: AtomicU64,
+    /// Lifecycle and configuration events.
+    pub(crate) others: AtomicU64,
+}
+
+impl LayerCounters {
+    /// Counts one event.
+    pub(crate) fn count(&self, event: &Event) {
+        let counter = if matches!(event, Event::ToolExecuted(_)) {
+            &self.tool_calls
+        } else {
+            &self.others
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Every event counted.
+    pub(crate) fn emitted(&self) -> u64 {
+        self.tool_calls.load(Ordering::Relaxed) + self.others.load(Ordering::Relaxed)
+    }
 }
 
 pub(crate) struct Core {
@@ -87,10 +106,15 @@ pub(crate) struct Core {
 
 impl<S: Subscriber> Layer<S> for Core {
     fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
-        if TYPED.get() && event.metadata().name() == ToolExecuted::NAME {
-            // `emit_tool_call` hands over the typed value once dispatch returns.
+        if let (Some(failed), ToolExecuted::NAME) = (TYPED.get(), event.metadata().name()) {
             self.counters.tool_calls.fetch_add(1, Ordering::Relaxed);
-            self.counters.emitted.fetch_add(1, Ordering::Relaxed);
+            if !self.sink.would_accept() {
+                // A full queue would drop the record: count it now, without a claim (no
+                // handle on the sink or context to take and give back per call).
+                self.sink.count_refused(failed);
+                return;
+            }
+            // `emit_tool_call` hands over the typed value once dispatch returns.
             CLAIMS.with_borrow_mut(|claims| {
                 claims.push(Claim {
                     sink: Arc::clone(&self.sink),
@@ -104,10 +128,7 @@ impl<S: Subscriber> Layer<S> for Core {
         let Some(event) = fields.into_event(event.metadata().name()) else {
             return;
         };
-        if matches!(event, Event::ToolExecuted(_)) {
-            self.counters.tool_calls.fetch_add(1, Ordering::Relaxed);
-        }
-        self.counters.emitted.fetch_add(1, Ordering::Relaxed);
+        self.counters.count(&event);
         self.sink.accept(PendingRecord::new(event, &self.context));
     }
 }

@@ -137,10 +137,9 @@ impl TelemetryHandle {
     /// outside the subscriber (start-up, shutdown, settings).
     pub fn record(&self, event: impl Into<Event>) {
         if let (Some(active), None) = (&self.active, &self.opt_out) {
-            active.counters.emitted.fetch_add(1, Ordering::Relaxed);
-            active
-                .sink
-                .accept(PendingRecord::new(event.into(), &self.context));
+            let event = event.into();
+            active.counters.count(&event);
+            active.sink.accept(PendingRecord::new(event, &self.context));
         }
     }
 
@@ -238,7 +237,7 @@ impl TelemetryHandle {
     pub fn stats(&self) -> TelemetryStats {
         match &self.active {
             Some(active) => TelemetryStats {
-                emitted: active.counters.emitted.load(Ordering::Relaxed),
+                emitted: active.counters.emitted(),
                 tool_calls: active.counters.tool_calls.load(Ordering::Relaxed),
                 sink: active.sink.stats(),
             },
