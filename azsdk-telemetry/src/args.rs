@@ -60,7 +60,7 @@ use crate::sanitize::{self, limits};
 /// let mut recorder = ArgsRecorder::new();
 /// args.record_args(&mut recorder);
 /// assert_eq!(recorder.json(), r#"{"language":".NET","typespecProjectRoot":true}"#);
-/// assert_eq!(recorder.dimensions(), [("language".into(), ".NET".to_string())]);
+/// assert_eq!(recorder.dimensions(), [("language", ".NET")]);
 /// ```
 ///
 /// It can be implemented by hand with the recorder's methods:
@@ -486,7 +486,46 @@ pub struct ArgsRecorder {
     frame: usize,
     /// Some object got a key twice: the text is normalized when finished.
     duplicate: bool,
-    dimensions: Vec<(Cow<'static, str>, String)>,
+    dimensions: Promoted,
+}
+
+/// Promoted dimensions, in order, in one buffer: each a name and a value, each a length
+/// and its UTF-8 text. One allocation for all of them (at the first), none per value: the
+/// calling thread reads them back as `&str` to emit the call.
+#[derive(Debug, Default, Clone, PartialEq)]
+struct Promoted(Vec<u8>);
+
+impl Promoted {
+    /// Adds a dimension; one whose name or value is 4 GiB or longer is left out.
+    fn push(&mut self, name: &str, value: &str) {
+        let (Ok(name_len), Ok(value_len)) = (u32::try_from(name.len()), u32::try_from(value.len()))
+        else {
+            return;
+        };
+        if self.0.is_empty() {
+            self.0.reserve(64);
+        }
+        for (len, text) in [(name_len, name), (value_len, value)] {
+            self.0.extend_from_slice(&len.to_le_bytes());
+            self.0.extend_from_slice(text.as_bytes());
+        }
+    }
+
+    /// The `(name, value)` pairs, in order.
+    fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        let mut rest = &self.0[..];
+        let mut text = move || {
+            let (len, after) = rest.split_first_chunk::<4>()?;
+            let len = u32::from_le_bytes(*len) as usize;
+            let (text, after) = after.split_at_checked(len)?;
+            rest = after;
+            // SAFETY: the buffer is only written by `push`, as a length and then the
+            // bytes of a `&str` of that length, so every text read back at its length
+            // is a whole `&str` as it was given: valid UTF-8.
+            Some(unsafe { std::str::from_utf8_unchecked(text) })
+        };
+        std::iter::from_fn(move || Some((text()?, text()?)))
+    }
 }
 
 /// The key added when arguments were left out to keep `toolArgs` within its limit.
@@ -573,7 +612,7 @@ impl ArgsRecorder {
             return;
         }
         if let Some(text) = dimension_text(&self.buf[value_at..]) {
-            self.dimensions.push((Cow::Borrowed(dimension), text));
+            self.dimensions.push(dimension, &text);
         }
         self.keep(entry);
     }
@@ -663,8 +702,8 @@ impl ArgsRecorder {
     }
 
     /// Promotes a value to a top-level dimension without recording it in `toolArgs`.
-    pub fn dimension(&mut self, name: impl Into<Cow<'static, str>>, value: impl Into<String>) {
-        self.dimensions.push((name.into(), value.into()));
+    pub fn dimension(&mut self, name: &str, value: &str) {
+        self.dimensions.push(name, value);
     }
 
     /// Whether nothing was recorded.
@@ -678,28 +717,37 @@ impl ArgsRecorder {
     }
 
     /// The dimensions promoted so far, in order, as `(name, value)`.
-    pub fn dimensions(&self) -> &[(Cow<'static, str>, String)] {
-        &self.dimensions
+    pub fn dimensions(&self) -> Vec<(&str, &str)> {
+        self.dimensions.iter().collect()
     }
 
     /// The JSON object string and the promoted dimensions.
     pub fn into_parts(mut self) -> (String, Vec<(String, String)>) {
-        let (json, dimensions) = self.take_parts();
-        let dimensions = dimensions
-            .into_iter()
-            .map(|(name, value)| (name.into_owned(), value))
+        let dimensions = self
+            .dimensions
+            .iter()
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
             .collect();
-        (json, dimensions)
+        self.close();
+        (self.buf, dimensions)
     }
 
-    /// [`into_parts`](ArgsRecorder::into_parts) in place and with the dimension names as
-    /// given (no copy of a `&'static str`): takes the text and the dimensions out without
-    /// moving the recorder (the calling thread's hot path).
-    pub(crate) fn take_parts(&mut self) -> (String, Vec<(Cow<'static, str>, String)>) {
-        (
-            finish_json(std::mem::take(&mut self.buf), self.duplicate),
-            std::mem::take(&mut self.dimensions),
-        )
+    /// Closes the JSON object in place: [`closed_json`](ArgsRecorder::closed_json) and
+    /// [`promoted`](ArgsRecorder::promoted) are then what the calling thread emits the
+    /// call from, borrowed, without a copy. Nothing is recorded after it.
+    pub(crate) fn close(&mut self) {
+        self.buf = finish_json(std::mem::take(&mut self.buf), self.duplicate);
+        self.duplicate = false;
+    }
+
+    /// The JSON object's text once [`close`](ArgsRecorder::close)d.
+    pub(crate) fn closed_json(&self) -> &str {
+        &self.buf
+    }
+
+    /// The promoted dimensions, in order.
+    pub(crate) fn promoted(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.dimensions.iter()
     }
 
     fn stopped(&self) -> bool {
@@ -808,14 +856,15 @@ fn unescape(token: &str) -> Cow<'_, str> {
 /// The text of a promoted dimension, from the value's JSON text: strings as
 /// they are, lists joined with commas (`.NET,Java`), other values as their JSON
 /// text; `null` promotes nothing.
-fn dimension_text(json: &str) -> Option<String> {
+fn dimension_text(json: &str) -> Option<Cow<'_, str>> {
     match json.as_bytes().first() {
-        Some(b'"') => Some(unescape(json).into_owned()),
+        Some(b'"') => Some(unescape(json)),
         Some(b'n') => None,
         Some(b'[') => serde_json::from_str::<Value>(json)
             .ok()
-            .and_then(|value| value_dimension_text(&value)),
-        _ => Some(json.to_owned()),
+            .and_then(|value| value_dimension_text(&value))
+            .map(Cow::Owned),
+        _ => Some(Cow::Borrowed(json)),
     }
 }
 
@@ -877,10 +926,7 @@ mod tests {
         recorder.allow_dimension("none", "planeType", &None::<String>);
         assert_eq!(
             recorder.dimensions(),
-            [
-                (Cow::from("languages"), ".NET,Java".to_string()),
-                (Cow::from("isCustomSdk"), "true".to_string())
-            ]
+            [("languages", ".NET,Java"), ("isCustomSdk", "true")]
         );
         assert_eq!(
             recorder.json(),

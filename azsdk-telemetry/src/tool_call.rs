@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use crate::args::ArgsRecorder;
 use crate::classify::Classification;
-use crate::event::{ToolExecuted, TARGET};
+use crate::event::{ToolFields, TARGET};
 
 /// `errorType` of a call that panicked.
 pub const PANIC: &str = "Panic";
@@ -135,24 +135,38 @@ impl ToolCall {
             return;
         }
         let duration = self.started.elapsed();
-        let (tool_args, dimensions) = self.args.take_parts();
-        let mut event = ToolExecuted {
-            tool_name: self.name.into(),
-            tool_category: self.category.into(),
+        let (name, category) = (self.name, self.category);
+        let error = outcome.error.as_ref();
+        let mut fields = ToolFields {
+            tool_name: name,
+            tool_category: category,
             duration,
-            success: !matches!(&outcome.error, Some(error) if error.failure),
-            tool_args: Some(tool_args),
-            tool_response: outcome.response,
-            ..ToolExecuted::default()
+            success: !error.is_some_and(|error| error.failure),
+            tool_response: outcome.response.as_deref(),
+            error_type: error.map(|error| error.error_type),
+            error_message: error.and_then(|error| error.message.as_deref()),
+            ..ToolFields::default()
         };
-        for (name, value) in dimensions {
-            event.set_dimension(&name, value);
+        self.args.close();
+        let args = &self.args;
+        fields.tool_args = Some(args.closed_json());
+        let mut custom = false;
+        for (dimension, value) in args.promoted() {
+            custom |= !fields.set_dimension(dimension, value);
         }
-        if let Some(error) = outcome.error {
-            event.error_type = Some(error.error_type.to_owned());
-            event.error_message = error.message;
+        if custom {
+            // A dimension the spec does not list: the owned event carries it in its map.
+            let mut event = fields.to_event(name.into(), category.into());
+            for (dimension, value) in args.promoted() {
+                event.set_dimension(dimension, value);
+            }
+            crate::layer::emit_tool_call(event);
+            return;
         }
-        crate::layer::emit_tool_call(event);
+        // The usual case: the `tracing` event is emitted from borrowed fields, and the
+        // owned event is built only for a layer that takes it.
+        crate::layer::dispatch_tool_call(&fields, None)
+            .hand_off(|| fields.to_event(name.into(), category.into()));
     }
 }
 

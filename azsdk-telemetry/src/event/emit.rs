@@ -6,6 +6,7 @@
 
 use tracing::Level;
 
+use super::tool::ToolFields;
 use super::{
     SystemConfigured, SystemCrashed, SystemInstalled, SystemStarted, SystemStopped, SystemUpdated,
     ToolExecuted, TARGET,
@@ -20,27 +21,32 @@ impl ToolExecuted {
     pub fn emit(&self) {
         let dimensions = (!self.dimensions.is_empty())
             .then(|| serde_json::to_string(&self.dimensions).unwrap_or_default());
-        tracing::event!(
-            name: "ToolExecuted",
-            target: TARGET,
-            Level::INFO,
-            toolName = &*self.tool_name,
-            toolCategory = &*self.tool_category,
-            durationMs = duration_ms(self.duration),
-            success = self.success,
-            toolArgs = self.tool_args.as_deref(),
-            toolResponse = self.tool_response.as_deref(),
-            language = self.language.as_deref(),
-            planeType = self.plane_type.as_deref(),
-            serviceName = self.service_name.as_deref(),
-            isCustomSdk = self.is_custom_sdk,
-            errorType = self.error_type.as_deref(),
-            errorMessage = self.error_message.as_deref(),
-            executionMode = self.execution_mode.as_deref(),
-            dimensions = dimensions.as_deref(),
-            "ToolExecuted"
-        );
+        emit_tool(&self.fields(), dimensions.as_deref());
     }
+}
+
+/// The one `tracing` callsite of tool calls. `dimensions` is the custom dimensions' JSON.
+pub(crate) fn emit_tool(f: &ToolFields<'_>, dimensions: Option<&str>) {
+    tracing::event!(
+        name: "ToolExecuted",
+        target: TARGET,
+        Level::INFO,
+        toolName = f.tool_name,
+        toolCategory = f.tool_category,
+        durationMs = duration_ms(f.duration),
+        success = f.success,
+        toolArgs = f.tool_args,
+        toolResponse = f.tool_response,
+        language = f.language,
+        planeType = f.plane_type,
+        serviceName = f.service_name,
+        isCustomSdk = f.is_custom_sdk,
+        errorType = f.error_type,
+        errorMessage = f.error_message,
+        executionMode = f.execution_mode,
+        dimensions = dimensions,
+        "ToolExecuted"
+    );
 }
 
 impl SystemInstalled {

@@ -15,12 +15,14 @@ mod record;
 mod system;
 mod tool;
 
+pub(crate) use emit::emit_tool;
 pub(crate) use record::{context_properties, PropertyValue};
 pub use record::{PendingRecord, Record};
 pub use system::{
     SystemConfigured, SystemCrashed, SystemInstalled, SystemStarted, SystemStopped, SystemUpdated,
 };
 pub use tool::ToolExecuted;
+pub(crate) use tool::ToolFields;
 
 use std::time::Duration;
 

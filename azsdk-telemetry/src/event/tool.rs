@@ -96,20 +96,122 @@ impl ToolExecuted {
     /// ```
     pub fn set_dimension(&mut self, name: &str, value: impl Into<String>) {
         let value = value.into();
-        match name {
-            "language" => self.language = Some(value),
-            "planeType" => self.plane_type = Some(value),
-            "serviceName" => self.service_name = Some(value),
-            "executionMode" => self.execution_mode = Some(value),
-            "isCustomSdk" => match crate::config::parse_bool(&value) {
-                Some(flag) => self.is_custom_sdk = Some(flag),
-                None => {
-                    self.dimensions.insert(name.to_owned(), value);
-                }
-            },
-            _ => {
+        match Slot::of(name, &value) {
+            Slot::Language => self.language = Some(value),
+            Slot::PlaneType => self.plane_type = Some(value),
+            Slot::ServiceName => self.service_name = Some(value),
+            Slot::ExecutionMode => self.execution_mode = Some(value),
+            Slot::IsCustomSdk(flag) => self.is_custom_sdk = Some(flag),
+            Slot::Custom => {
                 self.dimensions.insert(name.to_owned(), value);
             }
+        }
+    }
+}
+
+/// Where a promoted dimension lands: one of the spec's typed fields, or the custom map.
+enum Slot {
+    Language,
+    PlaneType,
+    ServiceName,
+    ExecutionMode,
+    IsCustomSdk(bool),
+    Custom,
+}
+
+impl Slot {
+    fn of(name: &str, value: &str) -> Slot {
+        match name {
+            "language" => Slot::Language,
+            "planeType" => Slot::PlaneType,
+            "serviceName" => Slot::ServiceName,
+            "executionMode" => Slot::ExecutionMode,
+            "isCustomSdk" => {
+                crate::config::parse_bool(value).map_or(Slot::Custom, Slot::IsCustomSdk)
+            }
+            _ => Slot::Custom,
+        }
+    }
+}
+
+/// A tool call's fields, borrowed: what its `tracing` event is built from. The calling
+/// thread fills it from the recorder without allocating, and builds the owned
+/// [`ToolExecuted`] only for a layer that takes the call.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct ToolFields<'a> {
+    pub tool_name: &'a str,
+    pub tool_category: &'a str,
+    pub duration: Duration,
+    pub success: bool,
+    pub tool_args: Option<&'a str>,
+    pub tool_response: Option<&'a str>,
+    pub language: Option<&'a str>,
+    pub plane_type: Option<&'a str>,
+    pub service_name: Option<&'a str>,
+    pub is_custom_sdk: Option<bool>,
+    pub error_type: Option<&'a str>,
+    pub error_message: Option<&'a str>,
+    pub execution_mode: Option<&'a str>,
+}
+
+impl<'a> ToolFields<'a> {
+    /// Sets a promoted dimension as [`ToolExecuted::set_dimension`] does; returns `false`
+    /// (and sets nothing) for a custom dimension, which has no borrowed slot.
+    pub(crate) fn set_dimension(&mut self, name: &str, value: &'a str) -> bool {
+        match Slot::of(name, value) {
+            Slot::Language => self.language = Some(value),
+            Slot::PlaneType => self.plane_type = Some(value),
+            Slot::ServiceName => self.service_name = Some(value),
+            Slot::ExecutionMode => self.execution_mode = Some(value),
+            Slot::IsCustomSdk(flag) => self.is_custom_sdk = Some(flag),
+            Slot::Custom => return false,
+        }
+        true
+    }
+
+    /// The owned event, with `tool_name` and `tool_category` as given.
+    pub(crate) fn to_event(
+        self,
+        tool_name: Cow<'static, str>,
+        tool_category: Cow<'static, str>,
+    ) -> ToolExecuted {
+        let owned = |value: Option<&str>| value.map(str::to_owned);
+        ToolExecuted {
+            tool_name,
+            tool_category,
+            duration: self.duration,
+            success: self.success,
+            tool_args: owned(self.tool_args),
+            tool_response: owned(self.tool_response),
+            language: owned(self.language),
+            plane_type: owned(self.plane_type),
+            service_name: owned(self.service_name),
+            is_custom_sdk: self.is_custom_sdk,
+            error_type: owned(self.error_type),
+            error_message: owned(self.error_message),
+            execution_mode: owned(self.execution_mode),
+            dimensions: BTreeMap::new(),
+        }
+    }
+}
+
+impl ToolExecuted {
+    /// This event's fields, borrowed.
+    pub(crate) fn fields(&self) -> ToolFields<'_> {
+        ToolFields {
+            tool_name: &self.tool_name,
+            tool_category: &self.tool_category,
+            duration: self.duration,
+            success: self.success,
+            tool_args: self.tool_args.as_deref(),
+            tool_response: self.tool_response.as_deref(),
+            language: self.language.as_deref(),
+            plane_type: self.plane_type.as_deref(),
+            service_name: self.service_name.as_deref(),
+            is_custom_sdk: self.is_custom_sdk,
+            error_type: self.error_type.as_deref(),
+            error_message: self.error_message.as_deref(),
+            execution_mode: self.execution_mode.as_deref(),
         }
     }
 }

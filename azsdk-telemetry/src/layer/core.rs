@@ -9,7 +9,7 @@ use tracing_subscriber::layer::{Context, Layer};
 
 use crate::context::SharedContext;
 use crate::event::fields::FieldCollector;
-use crate::event::{Event, PendingRecord, ToolExecuted};
+use crate::event::{emit_tool, Event, PendingRecord, ToolExecuted, ToolFields};
 use crate::export::Sink;
 
 thread_local! {
@@ -26,12 +26,13 @@ struct Claim {
     context: Arc<SharedContext>,
 }
 
-/// Emits a tool call as a `tracing` event (every layer sees its fields, as with
-/// [`ToolExecuted::emit`]), then hands the typed value itself to each telemetry layer
-/// that received it: the layers do not read the fields back into new strings, and the
-/// last one takes the value without a copy. This is the calling thread's hand-off of
-/// `#[telemetry_tool]`.
-pub(crate) fn emit_tool_call(event: ToolExecuted) {
+/// Emits a tool call as a `tracing` event from its borrowed fields (every layer sees them,
+/// as with [`ToolExecuted::emit`]); the telemetry layers that receive it only claim it.
+/// [`Claimed::hand_off`] then gives them the typed value: they do not read the fields back
+/// into new strings, the value is built only if one of them takes it (a full queue takes
+/// nothing), and the last one takes it without a copy. This is the calling thread's
+/// hand-off of `#[telemetry_tool]`. `dimensions` is the custom dimensions' JSON.
+pub(crate) fn dispatch_tool_call(fields: &ToolFields<'_>, dimensions: Option<&str>) -> Claimed {
     struct Restore(Option<bool>);
     impl Drop for Restore {
         fn drop(&mut self) {
@@ -39,38 +40,82 @@ pub(crate) fn emit_tool_call(event: ToolExecuted) {
         }
     }
     let first = CLAIMS.with_borrow(Vec::len);
-    {
-        let _restore = Restore(TYPED.replace(Some(!event.success)));
-        event.emit();
+    let _restore = Restore(TYPED.replace(Some(!fields.success)));
+    emit_tool(fields, dimensions);
+    Claimed {
+        first,
+        is_failure: !fields.success,
     }
-    while let Some((claim, more)) = CLAIMS.with_borrow_mut(|claims| {
-        (claims.len() > first).then(|| {
-            let claim = claims.pop();
-            (claim, claims.len() > first)
-        })
-    }) {
-        let Some(claim) = claim else {
-            break;
-        };
-        if !claim.sink.would_accept() {
-            // The queue filled up since the layer looked: count the call without building it.
-            claim.sink.count_refused(!event.success);
-            continue;
-        }
-        if more {
-            let tool = Box::new(Event::ToolExecuted(event.clone()));
-            claim
-                .sink
-                .accept(PendingRecord::boxed(tool, &claim.context));
-        } else {
-            // The last claimer takes the value: one move, into the record's box.
-            let tool = Box::new(Event::ToolExecuted(event));
-            claim
-                .sink
-                .accept(PendingRecord::boxed(tool, &claim.context));
-            return;
+}
+
+/// The claims on a tool call just dispatched on this thread. Dropped without
+/// [`hand_off`](Claimed::hand_off), the claims are given up.
+#[must_use]
+pub(crate) struct Claimed {
+    first: usize,
+    is_failure: bool,
+}
+
+impl Claimed {
+    /// Gives the call to every layer that claimed it, building it with `build` (once, and
+    /// only if one of them has room).
+    pub(crate) fn hand_off(self, build: impl FnOnce() -> ToolExecuted) {
+        let mut build = Some(build);
+        let mut built: Option<ToolExecuted> = None;
+        while let Some((claim, more)) = CLAIMS.with_borrow_mut(|claims| {
+            (claims.len() > self.first).then(|| {
+                let claim = claims.pop();
+                (claim, claims.len() > self.first)
+            })
+        }) {
+            let Some(claim) = claim else {
+                break;
+            };
+            if !claim.sink.would_accept() {
+                // The queue filled up since the layer looked: count the call without
+                // building it.
+                claim.sink.count_refused(self.is_failure);
+                continue;
+            }
+            let event = match (built.take(), build.take()) {
+                (Some(event), _) => event,
+                (None, Some(build)) => build(),
+                (None, None) => break,
+            };
+            if more {
+                let tool = Box::new(Event::ToolExecuted(event.clone()));
+                claim
+                    .sink
+                    .accept(PendingRecord::boxed(tool, &claim.context));
+                built = Some(event);
+            } else {
+                // The last claimer takes the value: one move, into the record's box.
+                let tool = Box::new(Event::ToolExecuted(event));
+                claim
+                    .sink
+                    .accept(PendingRecord::boxed(tool, &claim.context));
+            }
         }
     }
+}
+
+impl Drop for Claimed {
+    fn drop(&mut self) {
+        let first = self.first;
+        let _ = CLAIMS.try_with(|claims| {
+            if let Ok(mut claims) = claims.try_borrow_mut() {
+                claims.truncate(first);
+            }
+        });
+    }
+}
+
+/// Emits an owned tool call and hands it to the layers that claim it.
+pub(crate) fn emit_tool_call(event: ToolExecuted) {
+    let dimensions = (!event.dimensions.is_empty())
+        .then(|| serde_json::to_string(&event.dimensions).unwrap_or_default());
+    let claimed = dispatch_tool_call(&event.fields(), dimensions.as_deref());
+    claimed.hand_off(|| event);
 }
 
 /// Counts of what the layer saw: one counter per kind, so an event touches one.

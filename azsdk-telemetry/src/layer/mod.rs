@@ -18,8 +18,8 @@ use tracing_subscriber::Registry;
 pub use builder::{BuildError, TelemetryBuilder};
 pub use handle::{TelemetryHandle, TelemetryStats, DEFAULT_SHUTDOWN_DEADLINE};
 
-pub(crate) use self::core::emit_tool_call;
 use self::core::Core;
+pub(crate) use self::core::{dispatch_tool_call, emit_tool_call};
 use self::filter::OwnEvents;
 
 /// The telemetry layer: install it in a `tracing_subscriber` registry beside
