@@ -60,7 +60,7 @@ use crate::sanitize::{self, limits};
 /// let mut recorder = ArgsRecorder::new();
 /// args.record_args(&mut recorder);
 /// assert_eq!(recorder.json(), r#"{"language":".NET","typespecProjectRoot":true}"#);
-/// assert_eq!(recorder.dimensions(), [("language", ".NET")]);
+/// assert_eq!(recorder.dimensions().collect::<Vec<_>>(), [("language", ".NET")]);
 /// ```
 ///
 /// It can be implemented by hand with the recorder's methods:
@@ -717,8 +717,8 @@ impl ArgsRecorder {
     }
 
     /// The dimensions promoted so far, in order, as `(name, value)`.
-    pub fn dimensions(&self) -> Vec<(&str, &str)> {
-        self.dimensions.iter().collect()
+    pub fn dimensions(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.dimensions.iter()
     }
 
     /// The JSON object string and the promoted dimensions.
@@ -733,7 +733,7 @@ impl ArgsRecorder {
     }
 
     /// Closes the JSON object in place: [`closed_json`](ArgsRecorder::closed_json) and
-    /// [`promoted`](ArgsRecorder::promoted) are then what the calling thread emits the
+    /// [`dimensions`](ArgsRecorder::dimensions) are then what the calling thread emits the
     /// call from, borrowed, without a copy. Nothing is recorded after it.
     pub(crate) fn close(&mut self) {
         self.buf = finish_json(std::mem::take(&mut self.buf), self.duplicate);
@@ -743,11 +743,6 @@ impl ArgsRecorder {
     /// The JSON object's text once [`close`](ArgsRecorder::close)d.
     pub(crate) fn closed_json(&self) -> &str {
         &self.buf
-    }
-
-    /// The promoted dimensions, in order.
-    pub(crate) fn promoted(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.dimensions.iter()
     }
 
     fn stopped(&self) -> bool {
@@ -925,7 +920,7 @@ mod tests {
         recorder.allow_dimension("custom", "isCustomSdk", &true);
         recorder.allow_dimension("none", "planeType", &None::<String>);
         assert_eq!(
-            recorder.dimensions(),
+            recorder.dimensions().collect::<Vec<_>>(),
             [("languages", ".NET,Java"), ("isCustomSdk", "true")]
         );
         assert_eq!(
@@ -985,7 +980,10 @@ mod tests {
         recorder.nested("inner", &Inner);
         recorder.nested("none", &None::<Inner>);
         assert_eq!(recorder.json(), r#"{"inner":{"lang":"Go"}}"#);
-        assert_eq!(recorder.dimensions()[0].1, "Go");
+        assert_eq!(
+            recorder.dimensions().next().map(|(_, value)| value),
+            Some("Go")
+        );
     }
 
     fn written<V: ArgValue + ?Sized>(value: &V) -> Option<String> {
@@ -1079,11 +1077,7 @@ mod tests {
         assert_eq!(keys, ["first", "small", "_truncated"]);
         assert_eq!(parsed["small"]["k0"].as_str().unwrap().len(), 1000);
         // Dimensions are promoted whatever was kept.
-        let names: Vec<_> = recorder
-            .dimensions()
-            .iter()
-            .map(|(name, _)| &**name)
-            .collect();
+        let names: Vec<_> = recorder.dimensions().map(|(name, _)| name).collect();
         assert_eq!(
             names,
             ["language", "serviceName", "language", "serviceName"]

@@ -151,13 +151,13 @@ impl ToolCall {
         let args = &self.args;
         fields.tool_args = Some(args.closed_json());
         let mut custom = false;
-        for (dimension, value) in args.promoted() {
+        for (dimension, value) in args.dimensions() {
             custom |= !fields.set_dimension(dimension, value);
         }
         if custom {
             // A dimension the spec does not list: the owned event carries it in its map.
             let mut event = fields.to_event(name.into(), category.into());
-            for (dimension, value) in args.promoted() {
+            for (dimension, value) in args.dimensions() {
                 event.set_dimension(dimension, value);
             }
             crate::layer::emit_tool_call(event);

@@ -19,9 +19,13 @@ impl ToolExecuted {
     /// With no [`TelemetryLayer`](crate::TelemetryLayer) installed this costs
     /// what any disabled `tracing` event costs.
     pub fn emit(&self) {
-        let dimensions = (!self.dimensions.is_empty())
-            .then(|| serde_json::to_string(&self.dimensions).unwrap_or_default());
-        emit_tool(&self.fields(), dimensions.as_deref());
+        emit_tool(&self.fields(), self.custom_dimensions_json().as_deref());
+    }
+
+    /// The custom dimensions as the JSON object the `dimensions` field carries, if any.
+    pub(crate) fn custom_dimensions_json(&self) -> Option<String> {
+        (!self.dimensions.is_empty())
+            .then(|| serde_json::to_string(&self.dimensions).unwrap_or_default())
     }
 }
 

@@ -49,16 +49,6 @@ impl PendingRecord {
         &self.event
     }
 
-    #[cfg(test)]
-    pub(crate) fn context_for_tests(&self) -> Arc<ContextSnapshot> {
-        Arc::clone(&self.context)
-    }
-
-    #[cfg(test)]
-    pub(crate) fn time_for_tests(&self) -> SystemTime {
-        self.time
-    }
-
     /// The record's parts, for a queue that keeps it in another form.
     pub(crate) fn into_parts(self) -> (SystemTime, Box<Event>, Arc<ContextSnapshot>) {
         (self.time, self.event, self.context)

@@ -19,7 +19,7 @@
 //! beside the bytes, in order.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use std::io::{Read, Write};
@@ -161,16 +161,13 @@ struct State {
     bytes: usize,
     /// Records in `open` and `sealed`.
     items: usize,
-    closed: bool,
 }
 
 /// The shared queue. See the [module documentation](self).
 pub(crate) struct Arena {
     state: Mutex<State>,
     wake: Notify,
-    /// `State::bytes`, readable without the lock.
-    bytes: AtomicUsize,
-    /// `State::closed`, readable without the lock.
+    /// No record is taken any more (set under the lock, read without it).
     closed: AtomicBool,
     /// The last record did not fit (set by a sender, cleared when the worker takes a
     /// chunk): lets a caller skip building the next one.
@@ -178,6 +175,17 @@ pub(crate) struct Arena {
     max_bytes: usize,
     max_items: usize,
     sample_rate: f64,
+}
+
+impl State {
+    /// Keeps `chunk`'s buffer as the next open chunk, if none is kept yet and it is a
+    /// standard one.
+    fn keep_spare(&mut self, mut chunk: Chunk) {
+        if self.spare.is_none() && chunk.data.capacity() == CHUNK_BYTES {
+            chunk.clear();
+            self.spare = Some(chunk);
+        }
+    }
 }
 
 impl Arena {
@@ -201,10 +209,8 @@ pub(crate) fn channel(
             spare: None,
             bytes: 0,
             items: 0,
-            closed: false,
         }),
         wake: Notify::new(),
-        bytes: AtomicUsize::new(0),
         closed: AtomicBool::new(false),
         full: AtomicBool::new(false),
         max_bytes,
@@ -234,7 +240,7 @@ pub(crate) struct ArenaSender {
 impl std::fmt::Debug for ArenaSender {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ArenaSender")
-            .field("bytes_queued", &self.arena.bytes.load(Relaxed))
+            .field("bytes_queued", &self.arena.lock().bytes)
             .field("max_bytes", &self.arena.max_bytes)
             .finish()
     }
@@ -249,7 +255,7 @@ impl ArenaSender {
         let bound = packed_bound(&record);
         let arena = &*self.arena;
         let mut state = arena.lock();
-        if state.closed {
+        if arena.closed.load(Relaxed) {
             drop(state);
             self.admission.count_drop(true);
             return;
@@ -287,7 +293,6 @@ impl ArenaSender {
         state.bytes = state.bytes + state.open.footprint() - before;
         state.items += 1;
         let first = state.items == 1;
-        arena.bytes.store(state.bytes, Relaxed);
         drop(state);
         self.admission.count_queued();
         if first {
@@ -336,13 +341,9 @@ impl ArenaSource {
         };
         state.bytes -= chunk.footprint();
         state.items -= chunk.items;
-        arena.bytes.store(state.bytes, Relaxed);
         arena.full.store(false, Relaxed);
-        let mut read = std::mem::replace(&mut self.reading, chunk);
-        if state.spare.is_none() && read.data.capacity() == CHUNK_BYTES {
-            read.clear();
-            state.spare = Some(read);
-        }
+        let read = std::mem::replace(&mut self.reading, chunk);
+        state.keep_spare(read);
         drop(state);
         self.at = 0;
         self.left = self.reading.items;
@@ -362,14 +363,16 @@ impl ArenaSource {
         if inflated.is_ok() && data.len() == chunk.raw_len {
             chunk.data = data;
         } else {
-            add(&self.counters.unserializable, self.left);
-            tracing::warn!(
-                target: "azsdk_telemetry::export",
-                items = self.left,
-                "queued records could not be inflated and were dropped"
-            );
-            self.left = 0;
+            self.drop_rest("queued records could not be inflated and were dropped");
         }
+    }
+
+    /// Counts the records left in the chunk being read as unserializable and skips them
+    /// (their bytes cannot be read: a bug of the packer, never expected).
+    fn drop_rest(&mut self, why: &'static str) {
+        add(&self.counters.unserializable, self.left);
+        tracing::warn!(target: "azsdk_telemetry::export", items = self.left, "{why}");
+        self.left = 0;
     }
 
     /// While the queue holds more than half its budget, deflates waiting chunks, newest
@@ -402,16 +405,11 @@ impl ArenaSource {
             chunk.deflated = deflated;
             let saved = data.capacity() - chunk.deflated.capacity();
             state.bytes -= saved;
-            arena.bytes.store(state.bytes, Relaxed);
             arena.full.store(false, Relaxed);
-            if state.spare.is_none() && data.capacity() == CHUNK_BYTES {
-                let mut spare = Chunk {
-                    data,
-                    ..Chunk::default()
-                };
-                spare.clear();
-                state.spare = Some(spare);
-            }
+            state.keep_spare(Chunk {
+                data,
+                ..Chunk::default()
+            });
         }
     }
 
@@ -451,13 +449,7 @@ impl ArenaSource {
                 Some(record)
             }
             None => {
-                add(&self.counters.unserializable, self.left);
-                tracing::warn!(
-                    target: "azsdk_telemetry::export",
-                    items = self.left,
-                    "queued records could not be read back and were dropped"
-                );
-                self.left = 0;
+                self.drop_rest("queued records could not be read back and were dropped");
                 None
             }
         }
@@ -470,7 +462,7 @@ impl Source<PendingRecord> for ArenaSource {
             if let Some(record) = self.try_recv() {
                 return Some(record);
             }
-            if self.arena.lock().closed {
+            if self.arena.closed.load(Relaxed) {
                 return None;
             }
             self.arena.wake.notified().await;
@@ -495,7 +487,9 @@ impl Source<PendingRecord> for ArenaSource {
     }
 
     fn close(&mut self) {
-        self.arena.lock().closed = true;
+        // Under the lock: a sender that holds it either queued its record before, or sees
+        // the flag after.
+        let _state = self.arena.lock();
         self.arena.closed.store(true, Relaxed);
     }
 
@@ -508,7 +502,6 @@ impl Source<PendingRecord> for ArenaSource {
         state.open.clear();
         state.bytes = state.open.footprint();
         state.items = 0;
-        self.arena.bytes.store(state.bytes, Relaxed);
         self.arena.full.store(false, Relaxed);
         dropped
     }
@@ -561,9 +554,9 @@ mod tests {
             } else {
                 call(i, i % 3 != 0).into()
             };
-            let record = PendingRecord::new(event.clone(), context);
-            expected.push((event, record.context_for_tests(), record.time_for_tests()));
-            sender.send(record);
+            let (time, boxed, snapshot) = PendingRecord::new(event, context).into_parts();
+            expected.push(((*boxed).clone(), Arc::clone(&snapshot), time));
+            sender.send(PendingRecord::from_parts(time, boxed, snapshot));
             if i % 301 == 0 {
                 // The worker takes records while senders go on (the open chunk too).
                 received.extend(std::iter::from_fn(|| source.try_recv()).take(200));
@@ -616,7 +609,7 @@ mod tests {
         let s = stats(&source);
         assert!(s.dropped.queue_full > 90_000, "{s:?}");
         assert!(!sender.has_room());
-        assert!(sender.arena.bytes.load(Relaxed) <= 3 * CHUNK_BYTES);
+        assert!(sender.arena.lock().bytes <= 3 * CHUNK_BYTES);
         // Three chunks of ~30-byte records.
         assert!((3 * CHUNK_BYTES / 40..=3 * CHUNK_BYTES / 20).contains(&(queued as usize)));
         assert_eq!(source.len() as u64, queued);
@@ -639,7 +632,7 @@ mod tests {
             if i % 5_000 == 4_999 {
                 read.extend(std::iter::from_fn(|| source.try_recv()).take(1_000));
             }
-            assert!(sender.arena.bytes.load(Relaxed) <= BUDGET + CHUNK_BYTES);
+            assert!(sender.arena.lock().bytes <= BUDGET + CHUNK_BYTES);
         }
         read.extend(std::iter::from_fn(|| source.try_recv()));
         let s = stats(&source);
@@ -684,7 +677,7 @@ mod tests {
             sender.send(PendingRecord::new(call(i, true).into(), &context));
             if i % 1_000 == 999 {
                 while source.try_recv().is_some() {}
-                assert!(sender.arena.bytes.load(Relaxed) <= 2 * CHUNK_BYTES);
+                assert!(sender.arena.lock().bytes <= 2 * CHUNK_BYTES);
             }
         }
         assert_eq!(stats(&source).dropped.total(), 0);

@@ -13,8 +13,8 @@ use crate::event::{emit_tool, Event, PendingRecord, ToolExecuted, ToolFields};
 use crate::export::Sink;
 
 thread_local! {
-    /// Set while [`emit_tool_call`] dispatches a typed `ToolExecuted` on this thread: to
-    /// whether the call failed (what a full queue needs to count it).
+    /// Set while [`dispatch_tool_call`] dispatches a tool call on this thread: to whether
+    /// the call failed (what a full queue needs to count it).
     static TYPED: Cell<Option<bool>> = const { Cell::new(None) };
     /// The telemetry layers that received that event, waiting for the typed value.
     static CLAIMS: RefCell<Vec<Claim>> = const { RefCell::new(Vec::new()) };
@@ -112,8 +112,7 @@ impl Drop for Claimed {
 
 /// Emits an owned tool call and hands it to the layers that claim it.
 pub(crate) fn emit_tool_call(event: ToolExecuted) {
-    let dimensions = (!event.dimensions.is_empty())
-        .then(|| serde_json::to_string(&event.dimensions).unwrap_or_default());
+    let dimensions = event.custom_dimensions_json();
     let claimed = dispatch_tool_call(&event.fields(), dimensions.as_deref());
     claimed.hand_off(|| event);
 }
