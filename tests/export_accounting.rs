@@ -189,7 +189,8 @@ fn tool_calls_refused_by_a_full_queue_are_counted() {
 }
 
 /// The queue is bounded by memory as well as by count: with the worker stuck on a slow
-/// request, it holds what fits in `queue_max_bytes` and counts the rest as `queue_full`.
+/// request and its next batch full, the queue holds what fits in `queue_max_bytes` and
+/// counts the rest as `queue_full`.
 #[test]
 fn the_queue_holds_what_fits_its_memory_budget_and_counts_the_rest() {
     use azsdk_telemetry::export::Exportable;
@@ -206,18 +207,21 @@ fn the_queue_holds_what_fits_its_memory_budget_and_counts_the_rest() {
     )
     .unwrap();
     sender.send(TestItem::ok(0));
-    // The worker takes the first item and waits on the delayed request.
+    // The worker takes the first item and waits on the delayed request; meanwhile it
+    // writes the next batch (of one item) out of the queue.
+    std::thread::sleep(Duration::from_millis(100));
+    sender.send(TestItem::ok(1));
     std::thread::sleep(Duration::from_millis(100));
     const MORE: u64 = 1_000;
-    for i in 1..=MORE {
+    for i in 2..MORE + 2 {
         sender.send(TestItem::ok(i));
     }
     let report = handle.flush(Duration::from_secs(10));
     let s = report.stats;
     assert!(report.completed, "{s:#?}");
-    assert_eq!(s.emitted, MORE + 1);
+    assert_eq!(s.emitted, MORE + 2);
     assert_eq!(s.dropped.queue_full, MORE - 10, "{s:#?}");
-    assert_eq!(s.sent, 11, "{s:#?}");
+    assert_eq!(s.sent, 12, "{s:#?}");
     assert!(s.is_balanced(), "{s:#?}");
 }
 

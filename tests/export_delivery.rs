@@ -434,7 +434,8 @@ fn full_queue_drops_and_counts_without_blocking() {
     );
     let report = handle.flush(WAIT);
     let s = report.stats;
-    assert!(s.dropped.queue_full >= 10_000 - 16, "{s:?}");
+    // What the queue (16) and the worker's next batch (8) hold is kept; the rest is dropped.
+    assert!(s.dropped.queue_full >= 10_000 - 16 - 8, "{s:?}");
     assert_eq!(s.emitted, 10_008);
     assert!(s.is_balanced(), "{s:?}");
 }

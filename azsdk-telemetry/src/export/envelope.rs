@@ -12,6 +12,7 @@ use std::time::{Duration, SystemTime};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
+use super::batch::Marks;
 use crate::context::ContextSnapshot;
 use crate::event::Record;
 use crate::event::{context_properties, PropertyValue};
@@ -114,20 +115,62 @@ impl Record {
         sample_rate: f64,
         out: &mut Vec<u8>,
     ) -> serde_json::Result<()> {
+        self.write_envelope_marked(instrumentation_key, sample_rate, out, &mut Marks::default())
+    }
+
+    /// [`write_envelope`](Record::write_envelope), marking the stretches that repeat from
+    /// envelope to envelope (see [`slot`]) for the batch's gzip.
+    pub(crate) fn write_envelope_marked(
+        &self,
+        instrumentation_key: Option<&str>,
+        sample_rate: f64,
+        out: &mut Vec<u8>,
+        marks: &mut Marks,
+    ) -> serde_json::Result<()> {
         thread_local! {
             static PARTS: RefCell<Parts> = RefCell::new(Parts::default());
         }
         let cached = PARTS.try_with(|parts| {
             let mut parts = parts.try_borrow_mut().ok()?;
-            Some(parts.write_envelope(self, instrumentation_key, sample_rate, out))
+            Some(parts.write_envelope(self, instrumentation_key, sample_rate, out, marks))
         });
         match cached {
             Ok(Some(written)) => written,
             // Without the thread's parts (a destructor running at thread exit), render afresh.
-            _ => Parts::default().write_envelope(self, instrumentation_key, sample_rate, out),
+            _ => {
+                Parts::default().write_envelope(self, instrumentation_key, sample_rate, out, marks)
+            }
         }
     }
 }
+
+/// The slots an envelope's stretches are marked with: each stretch is gzipped as a copy of
+/// the last stretch with its slot, as far as the two agree.
+mod slot {
+    /// Random: never a copy.
+    pub const NONE: u8 = 0;
+    /// The head and the time: a copy up to the digits that changed.
+    pub const HEAD_TIME: u8 = 1;
+    /// The sample rate and the context's tags.
+    pub const CONTEXT_TAGS: u8 = 2;
+    /// The operation name, the data's head and the event name.
+    pub const NAME: u8 = 3;
+    /// The type and the duration: a copy up to the digits that changed.
+    pub const MIDDLE_DURATION: u8 = 4;
+    pub const SUCCESS: u8 = 5;
+    pub const CONTEXT_PROPERTIES: u8 = 6;
+    pub const TAIL: u8 = 7;
+    /// The event id, once in `baseData.id` and again in the `eventId` property.
+    pub const ID: u8 = 8;
+    /// The five runs of hex digits of the event id (9..=13): in `ai.operation.id` (without
+    /// hyphens) first, then in `baseData.id` as copies of those.
+    pub const ID_PIECE: u8 = 9;
+    /// The event's own properties, one slot each by position.
+    pub const PROPERTY: u8 = 14;
+}
+
+/// Where each run of hex digits of an id ends in its hyphen-less form.
+const ID_PIECES: [usize; 5] = [8, 12, 16, 20, 32];
 
 /// The rendered envelope text that does not change from event to event, each part with
 /// what it was rendered from.
@@ -159,9 +202,10 @@ impl Parts {
         instrumentation_key: Option<&str>,
         sample_rate: f64,
         out: &mut Vec<u8>,
+        marks: &mut Marks,
     ) -> serde_json::Result<()> {
         self.prepare(record, instrumentation_key, sample_rate)?;
-        self.write(record, out);
+        self.write(record, out, marks);
         Ok(())
     }
 
@@ -230,15 +274,21 @@ impl Parts {
     }
 
     /// Writes `record`'s envelope with the parts [`prepare`](Parts::prepare) rendered.
-    fn write(&self, record: &Record, out: &mut Vec<u8>) {
+    fn write(&self, record: &Record, out: &mut Vec<u8>, marks: &mut Marks) {
         let name = record.name();
         let event_id = record.event_id();
         out.extend_from_slice(HEAD.as_bytes());
         write_time(out, record.time());
+        marks.mark(out.len(), slot::HEAD_TIME);
         out.extend_from_slice(&self.sample_rate);
         out.extend_from_slice(&self.context_tags);
+        marks.mark(out.len(), slot::CONTEXT_TAGS);
         let mut id = Uuid::encode_buffer();
+        let start = out.len();
         out.extend_from_slice(event_id.simple().encode_lower(&mut id).as_bytes());
+        for (piece, end) in ID_PIECES.into_iter().enumerate() {
+            marks.mark(start + end, slot::ID_PIECE + piece as u8);
+        }
         out.push(b'"');
         if !name.is_empty() {
             out.extend_from_slice(b",\"ai.operation.name\":");
@@ -249,19 +299,50 @@ impl Parts {
         );
         write_str(out, name);
         out.extend_from_slice(b",\"id\":\"");
+        marks.mark(out.len(), slot::NAME);
+        let start = out.len();
         out.extend_from_slice(event_id.hyphenated().encode_lower(&mut id).as_bytes());
+        // The same hex digits as the operation id's, between hyphens.
+        for (piece, end) in ID_PIECES.into_iter().enumerate() {
+            let end = start + end + piece;
+            marks.mark(end, slot::ID_PIECE + piece as u8);
+            if end < out.len() {
+                // The hyphen.
+                marks.mark(end + 1, slot::NONE);
+            }
+        }
+        marks.remember(start, out.len(), slot::ID);
         out.extend_from_slice(MIDDLE.as_bytes());
         write_duration(out, record.event().duration());
+        marks.mark(out.len(), slot::MIDDLE_DURATION);
         out.extend_from_slice(if record.event().success() {
             b"\",\"success\":true,\"properties\":{"
         } else {
             b"\",\"success\":false,\"properties\":{"
         });
+        marks.mark(out.len(), slot::SUCCESS);
         if record.own_keys_are_distinct() {
             // The context's properties, then the event's: no key can come twice.
             out.extend_from_slice(&self.context_properties);
+            marks.mark(out.len(), slot::CONTEXT_PROPERTIES);
             let mut first = false;
-            record.event_properties(|key, value| write_property(out, &mut first, key, value));
+            let mut property = slot::PROPERTY;
+            record.event_properties(|key, value| {
+                if let PropertyValue::Id(value) = value {
+                    // `eventId`, the same id as `baseData.id`: `,"eventId":"` (an empty
+                    // value without its closing quote), then the id as a copy of that one.
+                    write_property(out, &mut first, key, "");
+                    out.pop();
+                    marks.mark(out.len(), property);
+                    out.extend_from_slice(value.hyphenated().encode_lower(&mut id).as_bytes());
+                    marks.mark(out.len(), slot::ID);
+                    out.push(b'"');
+                } else {
+                    write_property(out, &mut first, key, value);
+                    marks.mark(out.len(), property);
+                }
+                property = property.saturating_add(1);
+            });
         } else {
             let mut first = true;
             for (key, value) in record.property_list() {
@@ -270,6 +351,7 @@ impl Parts {
         }
         out.extend_from_slice(b"}}}");
         out.extend_from_slice(&self.tail);
+        marks.mark(out.len(), slot::TAIL);
     }
 }
 
@@ -710,6 +792,51 @@ mod tests {
             assert_same_envelope(record, ikey, rate);
             assert_same_envelope(&records[records.len() - 1 - n], ikey, rate);
         }
+    }
+
+    #[test]
+    fn marked_envelopes_gzip_to_exactly_their_text_and_small() {
+        use crate::export::batch::Batch;
+        // Every kind of record, each context in turn, then a run of one typical call.
+        let mut records = records();
+        let typical = records.remove(0);
+        let mut batch = Batch::default();
+        let mut plain = Vec::new();
+        for (n, record) in records
+            .iter()
+            .chain(std::iter::repeat_n(&typical, 200))
+            .enumerate()
+        {
+            let rate = if n % 7 == 0 { 12.5 } else { 100.0 };
+            let mut line = Vec::new();
+            record
+                .write_envelope(Some("ikey"), rate, &mut line)
+                .unwrap();
+            assert!(batch.push(|text, marks| {
+                record
+                    .write_envelope_marked(Some("ikey"), rate, text, marks)
+                    .is_ok()
+            }));
+            assert_eq!(batch.lines().last(), Some(&line[..]), "record {n}");
+            plain.push(line);
+        }
+        let text = crate::export::gzip::tests::gunzip(&batch.gzip().unwrap());
+        assert_eq!(text, plain.join(&b'\n'));
+        // A run of one tool's calls (each its own id): ids and times are literals, the
+        // rest copies.
+        let shared = crate::context::SharedContext::new(contexts().remove(0));
+        let mut run = Batch::default();
+        for _ in 0..200 {
+            let record = crate::event::PendingRecord::new(events().remove(0), &shared).finish();
+            run.push(|text, marks| {
+                record
+                    .write_envelope_marked(Some("ikey"), 100.0, text, marks)
+                    .is_ok()
+            });
+        }
+        let per_line = run.gzip().unwrap().len() / run.len();
+        let line = plain.last().unwrap().len();
+        assert!(per_line * 8 < line, "{per_line} bytes a line of {line}");
     }
 
     #[test]

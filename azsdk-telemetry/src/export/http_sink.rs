@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::arena::ArenaSender;
 use super::{start_packed, ExportConfig, ExportError, ExportHandle, ExportStats, Exportable};
-use super::{Sink, SinkStats};
+use super::{Marks, Sink, SinkStats};
 use crate::event::PendingRecord;
 
 /// A record becomes an envelope on the exporter's worker thread: scrubbing,
@@ -32,6 +32,17 @@ impl Exportable for PendingRecord {
     ) -> serde_json::Result<()> {
         self.finish()
             .write_envelope(Some(instrumentation_key), sample_rate, out)
+    }
+
+    fn write_envelope_marked(
+        self,
+        instrumentation_key: &str,
+        sample_rate: f64,
+        out: &mut Vec<u8>,
+        marks: &mut Marks,
+    ) -> serde_json::Result<()> {
+        self.finish()
+            .write_envelope_marked(Some(instrumentation_key), sample_rate, out, marks)
     }
 }
 

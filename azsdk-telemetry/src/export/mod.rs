@@ -61,9 +61,11 @@
 //! ```
 
 mod arena;
+mod batch;
 mod config;
 mod connection_string;
 mod envelope;
+mod gzip;
 mod http_sink;
 mod queue;
 mod response;
@@ -83,6 +85,8 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
+#[doc(hidden)]
+pub use batch::Marks;
 pub use config::ExportConfig;
 pub use connection_string::{
     ConnectionString, ConnectionStringError, CONNECTION_STRING_ENV, DEFAULT_INGESTION_ENDPOINT,
@@ -114,12 +118,12 @@ pub mod fuzzing {
 
     /// Writes items as the content of a spool file.
     pub fn encode_spool(items: &[Box<[u8]>]) -> std::io::Result<Vec<u8>> {
-        super::spool::encode(items)
+        super::spool::encode(items.iter().map(|item| &item[..]))
     }
 
     /// The gzipped request body for these envelope lines.
     pub fn encode_batch(items: &[&[u8]]) -> std::io::Result<Vec<u8>> {
-        super::transport::encode(items.iter().copied())
+        super::batch::Batch::from_lines(items.iter().copied()).gzip()
     }
 
     /// The envelope of `event` recorded in `context`: scrubbed and limited like every record.
@@ -160,6 +164,28 @@ pub trait Exportable: Send + 'static {
         Self: Sized,
     {
         serde_json::to_writer(out, &self.into_envelope(instrumentation_key, sample_rate))
+    }
+
+    /// [`write_envelope`](Exportable::write_envelope), also marking in `marks` the
+    /// stretches of the text that tend to repeat from envelope to envelope, so that the
+    /// batch is gzipped by reference instead of by searching. The provided method marks
+    /// nothing. An implementation detail of the exporter's own records, not a stable API.
+    ///
+    /// # Errors
+    /// When the envelope cannot be serialized.
+    #[doc(hidden)]
+    fn write_envelope_marked(
+        self,
+        instrumentation_key: &str,
+        sample_rate: f64,
+        out: &mut Vec<u8>,
+        marks: &mut Marks,
+    ) -> serde_json::Result<()>
+    where
+        Self: Sized,
+    {
+        let _ = marks;
+        self.write_envelope(instrumentation_key, sample_rate, out)
     }
 
     /// The memory this item holds while it waits in the queue: its own size plus what it

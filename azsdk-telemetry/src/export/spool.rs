@@ -179,7 +179,10 @@ impl Spool {
     }
 
     /// Writes one batch as a new file.
-    pub(crate) fn write(&mut self, items: &[Box<[u8]>]) -> Result<(), SpoolWriteError> {
+    pub(crate) fn write<'a>(
+        &mut self,
+        items: impl ExactSizeIterator<Item = &'a [u8]>,
+    ) -> Result<(), SpoolWriteError> {
         let bytes = encode(items)?;
         if self.writes_since_scan >= WRITES_PER_SCAN {
             self.size = self.scan_size();
@@ -202,7 +205,11 @@ impl Spool {
     }
 
     /// Replaces a file's content with the items still to send, keeping its name (and age).
-    pub(crate) fn rewrite(&mut self, file: &SpoolFile, items: &[Box<[u8]>]) -> io::Result<()> {
+    pub(crate) fn rewrite<'a>(
+        &mut self,
+        file: &SpoolFile,
+        items: impl ExactSizeIterator<Item = &'a [u8]>,
+    ) -> io::Result<()> {
         let bytes = encode(items)?;
         self.write_atomically(&file.path, &bytes)
     }
@@ -278,7 +285,7 @@ impl Spool {
     }
 }
 
-pub(crate) fn encode(items: &[Box<[u8]>]) -> io::Result<Vec<u8>> {
+pub(crate) fn encode<'a>(items: impl ExactSizeIterator<Item = &'a [u8]>) -> io::Result<Vec<u8>> {
     let mut gz = GzEncoder::new(Vec::new(), Compression::fast());
     writeln!(
         gz,
@@ -368,14 +375,18 @@ mod tests {
             .collect()
     }
 
+    fn lines(items: &[Box<[u8]>]) -> impl ExactSizeIterator<Item = &[u8]> {
+        items.iter().map(|item| &item[..])
+    }
+
     #[test]
     fn round_trip_and_rewrite_keep_the_name() {
         let tmp = tempfile::tempdir().unwrap();
         let mut s = spool(tmp.path());
-        s.write(&items(3)).unwrap();
+        s.write(lines(&items(3))).unwrap();
         let f = s.next_file().unwrap();
         assert_eq!(s.read(&f).unwrap(), items(3));
-        s.rewrite(&f, &items(1)).unwrap();
+        s.rewrite(&f, lines(&items(1))).unwrap();
         assert_eq!(s.next_file().unwrap(), f);
         assert_eq!(s.read(&f).unwrap(), items(1));
         s.remove(&f);
@@ -386,7 +397,7 @@ mod tests {
     fn truncated_file_is_corrupt() {
         let tmp = tempfile::tempdir().unwrap();
         let mut s = spool(tmp.path());
-        s.write(&items(50)).unwrap();
+        s.write(lines(&items(50))).unwrap();
         let f = s.next_file().unwrap();
         let bytes = fs::read(&f.path).unwrap();
         fs::write(&f.path, &bytes[..bytes.len() / 2]).unwrap();
@@ -406,7 +417,7 @@ mod tests {
         fs::create_dir(name(1)).unwrap();
         #[cfg(unix)]
         std::os::unix::fs::symlink("/dev/zero", name(2)).unwrap();
-        s.write(&items(2)).unwrap();
+        s.write(lines(&items(2))).unwrap();
         let f = s.next_file().unwrap();
         assert_eq!(s.read(&f).unwrap(), items(2));
         s.remove(&f);
@@ -436,7 +447,10 @@ mod tests {
             Arc::default(),
         )
         .unwrap();
-        s.write(&items(2)).unwrap();
-        assert!(matches!(s.write(&items(200)), Err(SpoolWriteError::Full)));
+        s.write(lines(&items(2))).unwrap();
+        assert!(matches!(
+            s.write(lines(&items(200))),
+            Err(SpoolWriteError::Full)
+        ));
     }
 }

@@ -1,10 +1,7 @@
 //! HTTP transport: gzip, POST to `/v2.1/track`, redirects to Azure Monitor hosts only.
 
-use std::io::Write;
 use std::time::{Duration, SystemTime};
 
-use flate2::write::GzEncoder;
-use flate2::Compression;
 use reqwest::header::{HeaderValue, ACCEPT, CONTENT_ENCODING, CONTENT_TYPE, LOCATION, RETRY_AFTER};
 use reqwest::Url;
 
@@ -54,35 +51,6 @@ pub struct Answer {
     pub retry_after: Option<Duration>,
     /// Response body (truncated to 256 KiB).
     pub body: Vec<u8>,
-}
-
-/// Gzips items as line-delimited JSON (`application/x-json-stream`).
-///
-/// Lines are joined into chunks of [`CHUNK_BYTES`] before they reach the encoder: each
-/// write into flate2's encoder clears its whole 32 KiB output buffer first, which cost more
-/// than compressing when every line (and every separator) was its own write.
-pub(crate) fn encode<'a>(items: impl IntoIterator<Item = &'a [u8]>) -> std::io::Result<Vec<u8>> {
-    const CHUNK_BYTES: usize = 64 * 1024;
-    let mut gz = GzEncoder::new(Vec::with_capacity(16 * 1024), Compression::fast());
-    let mut chunk: Vec<u8> = Vec::with_capacity(CHUNK_BYTES);
-    for (i, item) in items.into_iter().enumerate() {
-        if chunk.len() + item.len() + 1 > CHUNK_BYTES && !chunk.is_empty() {
-            gz.write_all(&chunk)?;
-            chunk.clear();
-        }
-        if i > 0 {
-            chunk.push(b'\n');
-        }
-        if item.len() >= CHUNK_BYTES {
-            gz.write_all(&chunk)?;
-            chunk.clear();
-            gz.write_all(item)?;
-        } else {
-            chunk.extend_from_slice(item);
-        }
-    }
-    gz.write_all(&chunk)?;
-    gz.finish()
 }
 
 pub(crate) struct Transport {
@@ -209,35 +177,6 @@ impl Transport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use flate2::read::GzDecoder;
-    use std::io::Read;
-
-    #[test]
-    fn encode_is_gzipped_json_lines() {
-        let items: Vec<&[u8]> = vec![br#"{"a":1}"#, br#"{"b":2}"#];
-        let gz = encode(items).unwrap();
-        let mut out = String::new();
-        GzDecoder::new(&gz[..]).read_to_string(&mut out).unwrap();
-        assert_eq!(out, "{\"a\":1}\n{\"b\":2}");
-    }
-
-    #[test]
-    fn encode_joins_many_and_large_lines() {
-        let big = vec![b'x'; 100 * 1024];
-        let line = vec![b'y'; 1000];
-        let mut items: Vec<&[u8]> = vec![&line; 200];
-        items.insert(70, &big);
-        items.push(&big);
-        let gz = encode(items.iter().copied()).unwrap();
-        let mut out = Vec::new();
-        GzDecoder::new(&gz[..]).read_to_end(&mut out).unwrap();
-        assert_eq!(out, items.join(&b'\n'));
-        let mut empty = String::new();
-        GzDecoder::new(&encode(Vec::<&[u8]>::new()).unwrap()[..])
-            .read_to_string(&mut empty)
-            .unwrap();
-        assert_eq!(empty, "");
-    }
 
     #[test]
     fn redirect_allowlist() {

@@ -1,25 +1,32 @@
 //! The worker: batching, delivery, retries and spooling, on its own thread and runtime.
+//!
+//! The [`Intake`] writes queued items as envelope lines into a [`Batch`]; a full (or old
+//! enough) batch goes to the [`Outbox`], which gzips it, posts it, retries and spools,
+//! while the intake writes the next batch beside it on the same thread.
 
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::time::{sleep_until, Instant};
 
+use super::batch::Batch;
 use super::queue::{ByteBudget, Queued};
 use super::response::classify;
 use super::retry::{RetryPolicy, XorShift};
 use super::spool::{Spool, SpoolWriteError};
 use super::stats::{add, Counters};
-use super::transport::{encode, Transport};
+use super::transport::Transport;
 use super::Exportable;
 
-/// Starting capacity of the envelope buffer: a typical tool call's envelope fits.
-const LINE_CAPACITY: usize = 1536;
-/// Largest envelope buffer kept between items (an unusually long one is not kept).
-const LINE_KEPT: usize = 64 * 1024;
+/// Most items written into a batch between two looks at the request on its way.
+const INTAKE_STEP: usize = 64;
+
+/// Largest batch text kept for reuse after a batch is sent (about 1,000 typical envelopes).
+const BATCH_TEXT_KEPT: usize = 1 << 20;
 
 const TARGET: &str = "azsdk_telemetry::export";
 
@@ -61,6 +68,8 @@ enum Event<T> {
     Item(Option<Queued<T>>),
     BatchDue,
     SpoolDue,
+    /// The outbox is back: the batch on its way was sent or spooled.
+    Returned(Box<Outbox>),
 }
 
 pub(crate) struct WorkerSettings {
@@ -119,10 +128,34 @@ impl<T: Send + 'static> Source<T> for ChannelSource<T> {
     }
 }
 
+/// The worker: an [`Intake`] that writes queued items into the next batch while the
+/// [`Outbox`] sends the last one. One batch is on its way at a time, so batches arrive in
+/// order and retries, `Retry-After` and the spool keep one state; writing the next batch
+/// no longer waits for the service's answer to the last.
 pub(crate) struct Worker<T, S> {
+    intake: Intake<T, S>,
+    /// Home when no batch is on its way; otherwise inside `sending`, which gives it back.
+    outbox: Option<Box<Outbox>>,
+    sending: Option<Pin<Box<dyn Future<Output = Box<Outbox>>>>>,
+}
+
+/// Takes items from the queue and writes their envelopes into the next batch.
+struct Intake<T, S> {
     rx: S,
     rx_open: bool,
+    batch: Batch,
+    batch_started: Option<Instant>,
+    instrumentation_key: String,
+    max_batch: usize,
+    max_batch_age: Duration,
+    counters: Arc<Counters>,
+    item: std::marker::PhantomData<fn(T)>,
+}
+
+/// Sends batches with retries, spools what could not be sent, and resends the spool.
+struct Outbox {
     control: mpsc::UnboundedReceiver<Control>,
+    /// A control request that arrived while a batch was being sent.
     pending: Option<Control>,
     settings: WorkerSettings,
     counters: Arc<Counters>,
@@ -131,11 +164,8 @@ pub(crate) struct Worker<T, S> {
     spool_backoff: Duration,
     next_spool_try: Instant,
     rng: XorShift,
-    item: std::marker::PhantomData<fn(T)>,
-    batch: Vec<Box<[u8]>>,
-    /// Where each envelope is written before it is copied, at its exact size, into `batch`.
-    line: Vec<u8>,
-    batch_started: Option<Instant>,
+    /// A sent batch's buffers, kept for the next one.
+    spare: Option<Batch>,
     /// The last live batch ran out of retries: later batches get one try before spooling.
     degraded: bool,
     /// The service asked us (Retry-After) not to send before this.
@@ -145,6 +175,28 @@ pub(crate) struct Worker<T, S> {
 async fn sleep_opt(at: Option<Instant>) {
     match at {
         Some(at) => sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The next control request, when the outbox is home to take it.
+async fn next_control(outbox: Option<&mut Outbox>) -> Control {
+    match outbox {
+        Some(outbox) => {
+            let drop_timeout = outbox.settings.drop_timeout;
+            let c = outbox.control.recv().await;
+            c.unwrap_or_else(|| Control::handle_gone(drop_timeout))
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// The outbox, when the batch on its way has been sent (or spooled).
+async fn returning(
+    sending: &mut Option<Pin<Box<dyn Future<Output = Box<Outbox>>>>>,
+) -> Box<Outbox> {
+    match sending {
+        Some(fut) => fut.as_mut().await,
         None => std::future::pending().await,
     }
 }
@@ -183,97 +235,111 @@ impl<T: Exportable, S: Source<T>> Worker<T, S> {
         transport: Transport,
         spool: Option<Spool>,
     ) -> Self {
-        let spool_backoff = settings.spool_interval;
-        Self {
+        let intake = Intake {
             rx,
             rx_open: true,
+            batch: Batch::default(),
+            batch_started: None,
+            instrumentation_key: settings.instrumentation_key.clone(),
+            max_batch: settings.max_batch,
+            max_batch_age: settings.max_batch_age,
+            counters: Arc::clone(&counters),
+            item: std::marker::PhantomData,
+        };
+        let outbox = Outbox {
             control,
             pending: None,
-            batch: Vec::with_capacity(settings.max_batch.min(4096)),
+            spool_backoff: settings.spool_interval,
             settings,
             counters,
             transport,
             spool,
-            spool_backoff,
             next_spool_try: Instant::now(),
             rng: XorShift::seeded(),
-            item: std::marker::PhantomData,
-            line: Vec::with_capacity(LINE_CAPACITY),
-            batch_started: None,
+            spare: None,
             degraded: false,
             paused_until: None,
+        };
+        Self {
+            intake,
+            outbox: Some(Box::new(outbox)),
+            sending: None,
         }
     }
 
     pub(crate) async fn run(mut self) {
         loop {
-            if let Some(c) = self.pending.take() {
-                if self.handle_control(c).await {
-                    return;
+            if let Some(outbox) = self.outbox.as_mut() {
+                if let Some(c) = outbox.pending.take() {
+                    if self.handle_control(c).await {
+                        return;
+                    }
+                    continue;
                 }
-                continue;
+                if self.intake.is_ready(Instant::now()) {
+                    self.start_sending();
+                }
             }
-            let batch_due = self.batch_started.map(|t| t + self.settings.max_batch_age);
-            let spool_due = self.spool.as_ref().map(|_| {
-                self.next_spool_try
-                    .max(self.paused_until.unwrap_or(self.next_spool_try))
-            });
+            let home = self.outbox.is_some();
+            let batch_due = self.intake.due().filter(|_| home);
+            let spool_due = self.outbox.as_deref().and_then(Outbox::spool_due);
             let event = tokio::select! {
-                c = self.control.recv() => Event::Control(
-                    c.unwrap_or_else(|| Control::handle_gone(self.settings.drop_timeout)),
-                ),
-                q = self.rx.recv(), if self.rx_open => Event::Item(q),
+                c = next_control(self.outbox.as_deref_mut()) => Event::Control(c),
+                q = self.intake.rx.recv(), if self.intake.wants_more() => Event::Item(q),
                 _ = sleep_opt(batch_due), if batch_due.is_some() => Event::BatchDue,
                 _ = sleep_opt(spool_due), if spool_due.is_some() => Event::SpoolDue,
+                outbox = returning(&mut self.sending) => Event::Returned(outbox),
             };
             match event {
-                Event::Control(c) => self.pending = Some(c),
-                Event::Item(None) => self.rx_open = false,
+                Event::Control(c) => {
+                    if let Some(outbox) = self.outbox.as_mut() {
+                        outbox.pending = Some(c);
+                    }
+                }
+                Event::Item(None) => self.intake.rx_open = false,
                 Event::Item(Some(q)) => {
-                    self.push(q);
-                    while self.batch.len() < self.settings.max_batch {
-                        match self.rx.try_recv() {
-                            Some(q) => self.push(q),
-                            None => break,
-                        }
-                    }
-                    if self.batch.len() >= self.settings.max_batch {
-                        self.send_batch(None).await;
+                    self.intake.push(q);
+                    self.intake.top_up();
+                    if self.sending.is_some() {
+                        // Let the request on its way make progress (its connection is a
+                        // task of this runtime): a queue that always has items would
+                        // otherwise keep the runtime from running it until the batch is full.
+                        tokio::task::yield_now().await;
                     }
                 }
-                Event::BatchDue => self.send_batch(None).await,
-                Event::SpoolDue => self.resend_from_spool().await,
+                // Sent at the top of the loop.
+                Event::BatchDue => {}
+                Event::SpoolDue => {
+                    if let Some(outbox) = self.outbox.as_mut() {
+                        outbox.resend_from_spool().await;
+                    }
+                }
+                Event::Returned(outbox) => {
+                    self.sending = None;
+                    self.outbox = Some(outbox);
+                }
             }
         }
     }
 
-    /// Turns an item into its envelope line. A panicking or unserializable item is counted.
-    fn push(&mut self, q: Queued<T>) {
-        let ikey = &self.settings.instrumentation_key;
-        let line = &mut self.line;
-        line.clear();
-        if line.capacity() > LINE_KEPT {
-            *line = Vec::with_capacity(LINE_CAPACITY);
-        }
-        let written = catch_unwind(AssertUnwindSafe(|| {
-            q.item.write_envelope(ikey, q.sample_rate, line)
+    /// Hands the batch to the outbox, which sends it while the intake writes the next.
+    fn start_sending(&mut self) {
+        let Some(mut outbox) = self.outbox.take() else {
+            return;
+        };
+        let batch = self.intake.take_batch(outbox.spare.take());
+        self.sending = Some(Box::pin(async move {
+            outbox.send(batch, None).await;
+            outbox
         }));
-        match written {
-            Ok(Ok(())) => {
-                if self.batch.is_empty() {
-                    self.batch_started = Some(Instant::now());
-                }
-                self.batch.push(Box::from(&self.line[..]));
-            }
-            _ => {
-                add(&self.counters.unserializable, 1);
-                tracing::warn!(target: TARGET, "an item could not be turned into an envelope and was dropped");
-            }
-        }
     }
 
-    /// Flush or shutdown; returns true when the worker must exit.
+    /// Flush or shutdown, with the outbox home; returns true when the worker must exit.
     async fn handle_control(&mut self, c: Control) -> bool {
+        let Some(outbox) = self.outbox.as_mut() else {
+            return false;
+        };
+        let intake = &mut self.intake;
         let deadline = c.send_deadline;
         // After the send deadline, items are spooled instead of sent (a batch fails at once);
         // halfway through the time left for that, whatever is still queued stays queued
@@ -281,45 +347,46 @@ impl<T: Exportable, S: Source<T>> Worker<T, S> {
         // caller past its deadline.
         let stop = c.send_deadline + (c.deadline.saturating_duration_since(c.send_deadline) / 2);
         // Everything queued before the request, and no more (producers may never pause).
-        let mut budget = self.rx.len();
+        let mut budget = intake.rx.len();
         let mut complete = true;
         loop {
             if budget > 0 && Instant::now() >= stop {
                 budget = 0;
                 complete = false;
             }
-            while self.batch.len() < self.settings.max_batch && budget > 0 {
-                match self.rx.try_recv() {
+            while intake.batch.len() < intake.max_batch && budget > 0 {
+                match intake.rx.try_recv() {
                     Some(q) => {
                         budget -= 1;
-                        self.push(q);
+                        intake.push(q);
                     }
                     None => budget = 0,
                 }
             }
-            if self.batch.is_empty() {
+            if intake.batch.is_empty() {
                 break;
             }
-            self.send_batch(Some(deadline)).await;
+            let batch = intake.take_batch(outbox.spare.take());
+            outbox.send(batch, Some(deadline)).await;
         }
         let exit = c.kind == ControlKind::Shutdown;
         if exit {
             // Whatever raced in after the request is spooled (or counted) in the time left.
-            self.rx.close();
+            intake.rx.close();
             while Instant::now() < stop {
-                let Some(q) = self.rx.try_recv() else { break };
-                self.push(q);
-                if self.batch.len() >= self.settings.max_batch {
-                    let full = std::mem::take(&mut self.batch);
-                    self.spool_or_drop(full);
+                let Some(q) = intake.rx.try_recv() else { break };
+                intake.push(q);
+                if intake.batch.len() >= intake.max_batch {
+                    let full = intake.take_batch(None);
+                    outbox.spool_or_drop(full);
                 }
             }
-            let rest = std::mem::take(&mut self.batch);
-            self.spool_or_drop(rest);
-            let unsent = self.rx.discard();
+            let rest = intake.take_batch(None);
+            outbox.spool_or_drop(rest);
+            let unsent = intake.rx.discard();
             if unsent > 0 {
                 complete = false;
-                add(&self.counters.unsent_at_shutdown, unsent);
+                add(&outbox.counters.unsent_at_shutdown, unsent);
                 tracing::warn!(target: TARGET, items = unsent, "shutdown's deadline passed with items still queued; they were dropped");
             }
         }
@@ -330,21 +397,95 @@ impl<T: Exportable, S: Source<T>> Worker<T, S> {
         }
         exit
     }
+}
 
-    async fn send_batch(&mut self, deadline: Option<Instant>) {
+impl<T: Exportable, S: Source<T>> Intake<T, S> {
+    /// Whether to take more items: the queue is open and the batch has room.
+    fn wants_more(&self) -> bool {
+        self.rx_open && self.batch.len() < self.max_batch
+    }
+
+    /// When the batch's age will call for sending it.
+    fn due(&self) -> Option<Instant> {
+        self.batch_started.map(|t| t + self.max_batch_age)
+    }
+
+    /// Whether the batch is full, or old enough, to send.
+    fn is_ready(&self, now: Instant) -> bool {
+        !self.batch.is_empty()
+            && (self.batch.len() >= self.max_batch || self.due().is_some_and(|d| d <= now))
+    }
+
+    /// The batch so far, replaced by `next` (empty) or a new one.
+    fn take_batch(&mut self, next: Option<Batch>) -> Batch {
         self.batch_started = None;
-        if self.batch.is_empty() {
+        std::mem::replace(&mut self.batch, next.unwrap_or_default())
+    }
+
+    /// Takes what is queued now, up to a full batch and at most [`INTAKE_STEP`] items.
+    fn top_up(&mut self) {
+        let until = self.max_batch.min(self.batch.len() + INTAKE_STEP);
+        while self.batch.len() < until {
+            match self.rx.try_recv() {
+                Some(q) => self.push(q),
+                None => break,
+            }
+        }
+    }
+
+    /// Turns an item into its envelope line. A panicking or unserializable item is counted.
+    fn push(&mut self, q: Queued<T>) {
+        let ikey = &self.instrumentation_key;
+        let was_empty = self.batch.is_empty();
+        let kept = self.batch.push(|text, marks| {
+            let written = catch_unwind(AssertUnwindSafe(|| {
+                q.item
+                    .write_envelope_marked(ikey, q.sample_rate, text, marks)
+            }));
+            matches!(written, Ok(Ok(())))
+        });
+        if !kept {
+            add(&self.counters.unserializable, 1);
+            tracing::warn!(target: TARGET, "an item could not be turned into an envelope and was dropped");
+        } else if was_empty {
+            self.batch_started = Some(Instant::now());
+        }
+    }
+}
+
+impl Outbox {
+    /// When the spool is next worth a try (none without a spool).
+    fn spool_due(&self) -> Option<Instant> {
+        self.spool.as_ref().map(|_| {
+            self.next_spool_try
+                .max(self.paused_until.unwrap_or(self.next_spool_try))
+        })
+    }
+
+    /// Sends a live batch (by `deadline`, if any); spools or counts what is left.
+    async fn send(&mut self, items: Batch, deadline: Option<Instant>) {
+        if items.is_empty() {
+            self.keep_spare(items);
             return;
         }
-        let items = std::mem::replace(
-            &mut self.batch,
-            Vec::with_capacity(self.settings.max_batch.min(4096)),
-        );
         let left = self.deliver(items, Origin::Live, deadline).await;
         self.spool_or_drop(left);
     }
 
-    fn spool_or_drop(&mut self, items: Vec<Box<[u8]>>) {
+    /// Spools `items` (or counts them dropped), then keeps their buffers for a next batch.
+    fn spool_or_drop(&mut self, items: Batch) {
+        self.spool_or_drop_lines(&items);
+        self.keep_spare(items);
+    }
+
+    fn keep_spare(&mut self, mut items: Batch) {
+        if items.text_capacity() <= BATCH_TEXT_KEPT {
+            items.clear();
+            self.spare = Some(items);
+        }
+    }
+
+    fn spool_or_drop_lines(&mut self, items: &Batch) {
         let n = items.len();
         if n == 0 {
             return;
@@ -354,7 +495,7 @@ impl<T: Exportable, S: Source<T>> Worker<T, S> {
             tracing::warn!(target: TARGET, items = n, "dropped items that could not be delivered (no spool configured)");
             return;
         };
-        match spool.write(&items) {
+        match spool.write(items.lines()) {
             Ok(()) => {
                 add(&self.counters.spooled, n);
                 tracing::debug!(target: TARGET, items = n, "spooled items for a later attempt");
@@ -375,10 +516,10 @@ impl<T: Exportable, S: Source<T>> Worker<T, S> {
     /// Sends `items` with retries; returns those still worth sending later.
     async fn deliver(
         &mut self,
-        mut items: Vec<Box<[u8]>>,
+        mut items: Batch,
         origin: Origin,
         mut deadline: Option<Instant>,
-    ) -> Vec<Box<[u8]>> {
+    ) -> Batch {
         let max_attempts = if origin == Origin::Spool || self.degraded {
             1
         } else {
@@ -394,7 +535,7 @@ impl<T: Exportable, S: Source<T>> Worker<T, S> {
                 add(&self.counters.retried, items.len());
             }
             attempt += 1;
-            let Ok(body) = encode(items.iter().map(|b| &b[..])) else {
+            let Ok(body) = items.gzip() else {
                 break;
             };
             let answer = race(
@@ -431,11 +572,12 @@ impl<T: Exportable, S: Source<T>> Worker<T, S> {
                     if !o.retry.is_empty() {
                         tracing::debug!(target: TARGET, status = a.status, items = o.retry.len(), attempt, "items to retry");
                     }
-                    items = o
-                        .retry
-                        .iter()
-                        .filter_map(|&i| items.get_mut(i).map(std::mem::take))
-                        .collect();
+                    if o.retry.is_empty() {
+                        // Kept empty, with its buffers, for the next batch.
+                        items.clear();
+                    } else if !o.retry.iter().copied().eq(0..items.len()) {
+                        items = items.select(&o.retry);
+                    }
                     a.retry_after
                 }
             };
@@ -503,6 +645,7 @@ impl<T: Exportable, S: Source<T>> Worker<T, S> {
             return;
         }
         let total = items.len();
+        let items = Batch::from_lines(items.iter().map(|line| &line[..]));
         let left = self.deliver(items, Origin::Spool, None).await;
         let Some(spool) = self.spool.as_mut() else {
             return;
@@ -513,7 +656,7 @@ impl<T: Exportable, S: Source<T>> Worker<T, S> {
             self.spool_backoff = interval;
         } else {
             if left.len() < total {
-                if let Err(e) = spool.rewrite(&file, &left) {
+                if let Err(e) = spool.rewrite(&file, left.lines()) {
                     tracing::warn!(target: TARGET, error = %e, "could not rewrite a spool file");
                 }
             }
