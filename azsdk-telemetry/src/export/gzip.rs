@@ -131,8 +131,10 @@ pub(crate) struct GzipWriter {
     /// Bits not yet written to `out`, least significant first; fewer than 32 between calls.
     bits: u64,
     count: u32,
-    /// Bytes written so far, as the reader will see them.
+    /// Bytes written so far, as the reader will see them (the pending copy included).
     written: u64,
+    /// A copy not written yet: its distance and length so far.
+    pending: Option<(usize, usize)>,
 }
 
 impl GzipWriter {
@@ -148,6 +150,7 @@ impl GzipWriter {
             bits: 0,
             count: 0,
             written: 0,
+            pending: None,
         };
         // Not the last block; fixed Huffman codes (BTYPE 01, least significant bit first).
         writer.put(Code {
@@ -164,6 +167,10 @@ impl GzipWriter {
 
     /// Writes `bytes` as they are.
     pub(crate) fn literals(&mut self, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        self.flush_copy();
         self.written += bytes.len() as u64;
         // Three codes of at most 9 bits fit beside the fewer than 32 bits kept.
         let mut triples = bytes.chunks_exact(3);
@@ -190,11 +197,27 @@ impl GzipWriter {
     /// position.
     ///
     /// The caller guarantees `MIN_COPY <= len <= distance <= min(WINDOW, position())`;
-    /// checked in debug builds. (Deflate allows `len > distance`; nothing here needs it.)
+    /// checked in debug builds. A copy that follows another from the same distance, with
+    /// nothing between, extends it: stretches copied from the line before in a row become
+    /// one copy (deflate lets a copy run past its distance, repeating what it wrote).
     pub(crate) fn copy(&mut self, distance: usize, len: usize) {
         debug_assert!(len >= MIN_COPY && len <= distance);
         debug_assert!(distance <= WINDOW && distance as u64 <= self.written);
         self.written += len as u64;
+        match &mut self.pending {
+            Some((d, pending)) if *d == distance => *pending += len,
+            _ => {
+                self.flush_copy();
+                self.pending = Some((distance, len));
+            }
+        }
+    }
+
+    /// Writes the copy [`copy`](GzipWriter::copy) has been extending.
+    fn flush_copy(&mut self) {
+        let Some((distance, len)) = self.pending.take() else {
+            return;
+        };
         let far = distance_code(distance);
         let mut left = len;
         while left > MAX_COPY {
@@ -217,6 +240,7 @@ impl GzipWriter {
 
     /// Ends the member and returns it. `crc` is the CRC-32 of every byte written.
     pub(crate) fn finish(mut self, crc: u32) -> Vec<u8> {
+        self.flush_copy();
         self.put(LITERAL_CODES[END_OF_BLOCK]);
         // An empty last block (BFINAL 1, fixed codes), then its end.
         self.put(Code {
@@ -363,6 +387,31 @@ pub(crate) mod tests {
             }
             assert_eq!(gunzip(&finish(gz, &expected)), expected);
         }
+    }
+
+    #[test]
+    fn copies_in_a_row_from_one_distance_become_one() {
+        let line = b"0123456789abcdefghij";
+        let mut merged = GzipWriter::with_capacity(0);
+        merged.literals(line);
+        for piece in [3, 5, 4, 8] {
+            merged.copy(line.len(), piece);
+        }
+        let mut single = GzipWriter::with_capacity(0);
+        single.literals(line);
+        single.copy(line.len(), line.len());
+        let merged = finish(merged, &line.repeat(2));
+        assert_eq!(merged, finish(single, &line.repeat(2)));
+        assert_eq!(gunzip(&merged), line.repeat(2));
+        // Two lines' worth in a row: a copy longer than its distance.
+        let mut long = GzipWriter::with_capacity(0);
+        long.literals(line);
+        long.copy(line.len(), line.len());
+        long.copy(line.len(), line.len());
+        long.copy(7, 7);
+        let mut expected = line.repeat(3);
+        expected.extend_from_slice(&line[13..]);
+        assert_eq!(gunzip(&finish(long, &expected)), expected);
     }
 
     #[test]
