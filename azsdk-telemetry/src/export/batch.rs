@@ -195,7 +195,7 @@ impl Batch {
         if self.marks.marks.is_empty() {
             return self.gzip_by_search();
         }
-        let mut gz = GzipWriter::with_capacity(self.text.len() / 8 + 64);
+        let mut gz = GzipWriter::with_capacity(self.text.len() / 16 + 64);
         let mut seen: [Option<Seen>; SLOTS as usize] = [None; SLOTS as usize];
         let mut crc = crc32fast::Hasher::new();
         for i in 0..self.len() {

@@ -286,8 +286,11 @@ impl Parts {
         let mut id = Uuid::encode_buffer();
         let start = out.len();
         out.extend_from_slice(event_id.simple().encode_lower(&mut id).as_bytes());
+        marks.mark(out.len(), slot::NONE);
+        let mut from = start;
         for (piece, end) in ID_PIECES.into_iter().enumerate() {
-            marks.mark(start + end, slot::ID_PIECE + piece as u8);
+            marks.remember(from, start + end, slot::ID_PIECE + piece as u8);
+            from = start + end;
         }
         out.push(b'"');
         if !name.is_empty() {
@@ -302,14 +305,11 @@ impl Parts {
         marks.mark(out.len(), slot::NAME);
         let start = out.len();
         out.extend_from_slice(event_id.hyphenated().encode_lower(&mut id).as_bytes());
-        // The same hex digits as the operation id's, between hyphens.
+        // The same hex digits as the operation id's, each run with the hyphen after it
+        // (a copy, then one literal).
         for (piece, end) in ID_PIECES.into_iter().enumerate() {
-            let end = start + end + piece;
+            let end = (start + end + piece + 1).min(out.len());
             marks.mark(end, slot::ID_PIECE + piece as u8);
-            if end < out.len() {
-                // The hyphen.
-                marks.mark(end + 1, slot::NONE);
-            }
         }
         marks.remember(start, out.len(), slot::ID);
         out.extend_from_slice(MIDDLE.as_bytes());

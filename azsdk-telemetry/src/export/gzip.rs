@@ -135,6 +135,8 @@ pub(crate) struct GzipWriter {
     written: u64,
     /// A copy not written yet: its distance and length so far.
     pending: Option<(usize, usize)>,
+    /// The last distance written and its code (copies from the line before share one).
+    last_far: Option<(usize, Code)>,
 }
 
 impl GzipWriter {
@@ -151,6 +153,7 @@ impl GzipWriter {
             count: 0,
             written: 0,
             pending: None,
+            last_far: None,
         };
         // Not the last block; fixed Huffman codes (BTYPE 01, least significant bit first).
         writer.put(Code {
@@ -218,7 +221,14 @@ impl GzipWriter {
         let Some((distance, len)) = self.pending.take() else {
             return;
         };
-        let far = distance_code(distance);
+        let far = match self.last_far {
+            Some((d, far)) if d == distance => far,
+            _ => {
+                let far = distance_code(distance);
+                self.last_far = Some((distance, far));
+                far
+            }
+        };
         let mut left = len;
         while left > MAX_COPY {
             // Never leave a remainder shorter than deflate's shortest copy.
