@@ -22,8 +22,10 @@ use super::stats::{add, Counters};
 use super::transport::Transport;
 use super::Exportable;
 
-/// Most items written into a batch between two looks at the request on its way.
-const INTAKE_STEP: usize = 64;
+/// Most items written into a batch between two looks at the request on its way: about
+/// 15 µs of work, so that its answer is read soon after it arrives. (8, 32 and 64 held
+/// lower rates in the throughput bench.)
+const INTAKE_STEP: usize = 16;
 
 /// Largest batch text kept for reuse after a batch is sent (about 1,000 typical envelopes).
 const BATCH_TEXT_KEPT: usize = 1 << 20;
