@@ -6,6 +6,8 @@
 //! completed records `Cancelled`.
 
 use std::any::Any;
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
@@ -14,6 +16,7 @@ use std::time::Instant;
 
 use crate::args::ArgsRecorder;
 use crate::classify::Classification;
+use crate::event::pack::ToolView;
 use crate::event::{ToolFields, TARGET};
 
 /// `errorType` of a call that panicked.
@@ -163,10 +166,19 @@ impl ToolCall {
             crate::layer::emit_tool_call(event);
             return;
         }
-        // The usual case: the `tracing` event is emitted from borrowed fields, and the
-        // owned event is built only for a layer that takes it.
-        crate::layer::dispatch_tool_call(&fields, None)
-            .hand_off(|| fields.to_event(name.into(), category.into()));
+        // The usual case: the `tracing` event is emitted from borrowed fields, an exporter
+        // packs them as they are, and the owned event is built only for a layer whose sink
+        // wants one.
+        let (name, category) = (Cow::Borrowed(name), Cow::Borrowed(category));
+        let tool = ToolView {
+            name: &name,
+            category: &category,
+            fields,
+            dimensions: &BTreeMap::new(),
+        };
+        crate::layer::dispatch_tool_call(&fields, None).hand_off(Some(tool), || {
+            fields.to_event(name.clone(), category.clone())
+        });
     }
 }
 

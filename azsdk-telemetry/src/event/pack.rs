@@ -11,9 +11,10 @@
 //! The format lives only in memory, inside one process: it has no version.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::ToolExecuted;
+use super::{ToolExecuted, ToolFields};
 
 const SUCCESS: u16 = 1;
 const CUSTOM_SDK_SET: u16 = 1 << 1;
@@ -136,32 +137,72 @@ fn get_name(input: &mut &[u8], is_static: bool, statics: &Statics) -> Option<Cow
     }
 }
 
+/// A tool call to pack: an owned event's parts, or a call's borrowed fields (the
+/// calling thread then builds no owned event at all).
+#[derive(Clone, Copy)]
+pub(crate) struct ToolView<'a> {
+    pub(crate) name: &'a Cow<'static, str>,
+    pub(crate) category: &'a Cow<'static, str>,
+    pub(crate) fields: ToolFields<'a>,
+    pub(crate) dimensions: &'a BTreeMap<String, String>,
+}
+
+impl<'a> ToolView<'a> {
+    /// The view of an owned event.
+    pub(crate) fn of(tool: &'a ToolExecuted) -> Self {
+        ToolView {
+            name: &tool.tool_name,
+            category: &tool.tool_category,
+            fields: tool.fields(),
+            dimensions: &tool.dimensions,
+        }
+    }
+
+    /// An upper bound of the bytes [`pack_tool`] writes for it.
+    pub(crate) fn packed_bound(&self) -> usize {
+        const FIXED: usize = 64;
+        let strings: usize = self
+            .fields
+            .optional_strings()
+            .into_iter()
+            .flatten()
+            .map(|s| s.len() + 10)
+            .sum();
+        let dimensions: usize = self
+            .dimensions
+            .iter()
+            .map(|(k, v)| k.len() + v.len() + 20)
+            .sum();
+        FIXED + self.name.len() + self.category.len() + strings + dimensions
+    }
+}
+
 /// Appends the packed form of `tool` to `out`.
-pub(crate) fn pack_tool(tool: &ToolExecuted, statics: &mut Statics, out: &mut Vec<u8>) {
+pub(crate) fn pack_tool(tool: &ToolView<'_>, statics: &mut Statics, out: &mut Vec<u8>) {
     let flags_at = out.len();
     out.extend_from_slice(&[0, 0]);
     let mut flags = 0u16;
-    if tool.success {
+    if tool.fields.success {
         flags |= SUCCESS;
     }
-    if let Some(custom) = tool.is_custom_sdk {
+    if let Some(custom) = tool.fields.is_custom_sdk {
         flags |= CUSTOM_SDK_SET | if custom { CUSTOM_SDK } else { 0 };
     }
-    if put_name(out, &tool.tool_name, statics) {
+    if put_name(out, tool.name, statics) {
         flags |= NAME_STATIC;
     }
-    if put_name(out, &tool.tool_category, statics) {
+    if put_name(out, tool.category, statics) {
         flags |= CATEGORY_STATIC;
     }
-    put_duration(out, tool.duration);
-    for (i, value) in tool.optional_strings().into_iter().enumerate() {
+    put_duration(out, tool.fields.duration);
+    for (i, value) in tool.fields.optional_strings().into_iter().enumerate() {
         if let Some(value) = value {
             flags |= 1 << (FIRST_OPTIONAL + i as u32);
             put_str(out, value);
         }
     }
     put_varint(out, tool.dimensions.len() as u64);
-    for (key, value) in &tool.dimensions {
+    for (key, value) in tool.dimensions {
         put_str(out, key);
         put_str(out, value);
     }
@@ -213,7 +254,7 @@ mod tests {
     fn round_trip(tool: &ToolExecuted) -> (ToolExecuted, usize) {
         let mut statics = Statics::default();
         let mut bytes = Vec::new();
-        pack_tool(tool, &mut statics, &mut bytes);
+        pack_tool(&ToolView::of(tool), &mut statics, &mut bytes);
         let len = bytes.len();
         bytes.extend_from_slice(b"next");
         let mut input = &bytes[..];
@@ -283,7 +324,7 @@ mod tests {
         };
         let mut statics = Statics::default();
         let mut bytes = Vec::new();
-        pack_tool(&tool, &mut statics, &mut bytes);
+        pack_tool(&ToolView::of(&tool), &mut statics, &mut bytes);
         for cut in 0..bytes.len() {
             assert!(
                 unpack_tool(&mut &bytes[..cut], &statics).is_none(),
@@ -332,7 +373,7 @@ mod tests {
             ..ToolExecuted::default()
         };
         for _ in 0..3 {
-            pack_tool(&tool, &mut statics, &mut bytes);
+            pack_tool(&ToolView::of(&tool), &mut statics, &mut bytes);
         }
         assert_eq!(statics.0.len(), 1);
         statics.clear();

@@ -195,6 +195,22 @@ impl<'a> ToolFields<'a> {
     }
 }
 
+impl<'a> ToolFields<'a> {
+    /// The optional strings, in the order of [`ToolExecuted::optional_strings`].
+    pub(crate) fn optional_strings(&self) -> [Option<&'a str>; 8] {
+        [
+            self.tool_args,
+            self.tool_response,
+            self.language,
+            self.plane_type,
+            self.service_name,
+            self.error_type,
+            self.error_message,
+            self.execution_mode,
+        ]
+    }
+}
+
 impl ToolExecuted {
     /// This event's fields, borrowed.
     pub(crate) fn fields(&self) -> ToolFields<'_> {

@@ -21,6 +21,7 @@
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::SystemTime;
 
 use std::io::{Read, Write};
 
@@ -32,8 +33,8 @@ use tokio::sync::Notify;
 use super::queue::{Admission, Queued};
 use super::stats::{add, Counters};
 use super::worker::Source;
-use crate::context::ContextSnapshot;
-use crate::event::pack::{self, Statics};
+use crate::context::{ContextSnapshot, SharedContext};
+use crate::event::pack::{self, Statics, ToolView};
 use crate::event::{Event, PendingRecord};
 
 /// Capacity of a chunk: ~600 typical tool calls.
@@ -99,47 +100,72 @@ impl Chunk {
     }
 
     /// Appends `record`; the caller made sure `data` has room for its
-    /// [`packed_bound`].
+    /// [`Entry::bound`].
     fn push(&mut self, record: PendingRecord, full_rate: bool) {
-        let rate = if full_rate { FULL_RATE } else { 0 };
-        self.items += 1;
         if !matches!(record.event(), Event::ToolExecuted(_)) {
-            self.data.push(OTHER | rate);
+            self.items += 1;
+            self.data
+                .push(OTHER | if full_rate { FULL_RATE } else { 0 });
             pack::put_varint(&mut self.data, self.others.len() as u64);
             self.others_bytes += record.heap_bytes();
             self.others.push(Some(record));
             return;
         }
         let (time, event, context) = record.into_parts();
-        self.data.push(rate);
+        if let Event::ToolExecuted(tool) = &*event {
+            self.push_tool(&ToolView::of(tool), time, context, full_rate);
+        }
+    }
+
+    /// Appends a tool call; the caller made sure `data` has room for its bound.
+    fn push_tool(
+        &mut self,
+        tool: &ToolView<'_>,
+        time: SystemTime,
+        context: Arc<ContextSnapshot>,
+        full_rate: bool,
+    ) {
+        self.items += 1;
+        self.data.push(if full_rate { FULL_RATE } else { 0 });
         let index = self.context_index(context);
         pack::put_varint(&mut self.data, index as u64);
         pack::put_time(&mut self.data, time);
-        if let Event::ToolExecuted(tool) = &*event {
-            pack::pack_tool(tool, &mut self.statics, &mut self.data);
-        }
+        pack::pack_tool(tool, &mut self.statics, &mut self.data);
     }
 }
 
-/// An upper bound of the bytes `record` takes packed in a chunk (its `others` entry aside).
-fn packed_bound(record: &PendingRecord) -> usize {
-    const FIXED: usize = 64;
-    match record.event() {
-        Event::ToolExecuted(tool) => {
-            let strings = tool
-                .optional_strings()
-                .into_iter()
-                .flatten()
-                .map(|s| s.len() + 10)
-                .sum::<usize>();
-            let dimensions = tool
-                .dimensions
-                .iter()
-                .map(|(k, v)| k.len() + v.len() + 20)
-                .sum::<usize>();
-            FIXED + tool.tool_name.len() + tool.tool_category.len() + strings + dimensions
+/// What a sender puts in the queue: a record, or a tool call's borrowed parts.
+enum Entry<'a> {
+    Record(PendingRecord),
+    Tool(ToolView<'a>, SystemTime, Arc<ContextSnapshot>),
+}
+
+impl Entry<'_> {
+    fn is_failure(&self) -> bool {
+        match self {
+            Entry::Record(record) => record.is_failure(),
+            Entry::Tool(tool, ..) => !tool.fields.success,
         }
-        _ => FIXED,
+    }
+
+    /// An upper bound of the bytes the entry takes packed in a chunk (a record's `others`
+    /// entry aside).
+    fn bound(&self) -> usize {
+        const FIXED: usize = 64;
+        match self {
+            Entry::Record(record) => match record.event() {
+                Event::ToolExecuted(tool) => ToolView::of(tool).packed_bound(),
+                _ => FIXED,
+            },
+            Entry::Tool(tool, ..) => tool.packed_bound(),
+        }
+    }
+
+    fn push_into(self, chunk: &mut Chunk, full_rate: bool) {
+        match self {
+            Entry::Record(record) => chunk.push(record, full_rate),
+            Entry::Tool(tool, time, context) => chunk.push_tool(&tool, time, context, full_rate),
+        }
     }
 }
 
@@ -249,10 +275,20 @@ impl std::fmt::Debug for ArenaSender {
 impl ArenaSender {
     /// Packs `record` into the queue, or counts why it could not.
     pub(crate) fn send(&self, record: PendingRecord) {
-        let Some(sample_rate) = self.admission.admit(|| record.is_failure()) else {
+        self.enqueue(Entry::Record(record));
+    }
+
+    /// Packs a tool call straight from its borrowed parts (no owned event, no box), at
+    /// `context`'s time and snapshot, or counts why it could not.
+    pub(crate) fn send_tool(&self, tool: ToolView<'_>, context: &SharedContext) {
+        self.enqueue(Entry::Tool(tool, context.now(), context.snapshot()));
+    }
+
+    fn enqueue(&self, entry: Entry<'_>) {
+        let Some(sample_rate) = self.admission.admit(|| entry.is_failure()) else {
             return;
         };
-        let bound = packed_bound(&record);
+        let bound = entry.bound();
         let arena = &*self.arena;
         let mut state = arena.lock();
         if arena.closed.load(Relaxed) {
@@ -289,7 +325,7 @@ impl ArenaSender {
             }
         }
         let before = state.open.footprint();
-        state.open.push(record, sample_rate >= 100.0);
+        entry.push_into(&mut state.open, sample_rate >= 100.0);
         state.bytes = state.bytes + state.open.footprint() - before;
         state.items += 1;
         let first = state.items == 1;
@@ -575,6 +611,48 @@ mod tests {
         assert_eq!(source.len(), 0);
         let s = stats(&source);
         assert_eq!((s.emitted, s.dropped.total()), (5_000, 0));
+    }
+
+    #[test]
+    fn a_call_sent_from_borrowed_parts_comes_out_as_its_owned_event_would() {
+        let (sender, mut source) = queue(10_000, 1 << 20, 50.0);
+        let context = SharedContext::new(ContextSnapshot {
+            app_name: "parts".into(),
+            ..ContextSnapshot::default()
+        });
+        let mut expected = Vec::new();
+        for i in 0..200u64 {
+            let mut event = call(i, i % 2 == 0);
+            event.language = Some("python".into());
+            event.is_custom_sdk = (i % 3 == 0).then_some(i % 6 == 0);
+            // Literal names are interned, others copied: both ways.
+            if i % 5 == 0 {
+                event.tool_name = format!("dynamic_{i}").into();
+            }
+            let before = context.now();
+            sender.send_tool(ToolView::of(&event), &context);
+            expected.push((event, before));
+        }
+        let mut seen = 0;
+        while let Some(q) = source.try_recv() {
+            let record = q.item.finish();
+            let Event::ToolExecuted(tool) = record.event() else {
+                panic!("a tool call");
+            };
+            let (event, before) = expected
+                .iter()
+                .find(|(e, _)| e.duration == tool.duration)
+                .expect("sent");
+            assert_eq!(tool, event);
+            assert_eq!(record.context().app_name, "parts");
+            assert!(record.time() >= *before);
+            assert_eq!(q.sample_rate, if tool.success { 50.0 } else { 100.0 });
+            seen += 1;
+        }
+        let s = stats(&source);
+        assert_eq!(s.emitted, 200);
+        assert_eq!(seen as u64 + s.dropped.sampled, 200, "{s:?}");
+        assert!(seen >= 100, "every failure is kept");
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::arena::ArenaSender;
 use super::{start_packed, ExportConfig, ExportError, ExportHandle, ExportStats, Exportable};
-use super::{Marks, Sink, SinkStats};
+use super::{Marks, Sink, SinkStats, ToolCallParts};
 use crate::event::PendingRecord;
 
 /// A record becomes an envelope on the exporter's worker thread: scrubbing,
@@ -112,6 +112,11 @@ impl HttpSink {
 impl Sink for HttpSink {
     fn accept(&self, record: PendingRecord) {
         self.sender.send(record);
+    }
+
+    fn accept_tool_call(&self, call: &ToolCallParts<'_>) -> bool {
+        self.sender.send_tool(call.tool, call.context);
+        true
     }
 
     fn would_accept(&self) -> bool {

@@ -97,6 +97,8 @@ pub use http_sink::HttpSink;
 pub use queue::ExportSender;
 pub use response::{classify, is_retriable_status, ItemError, Outcome, TrackResponse};
 pub use retry::{parse_retry_after, RetryPolicy};
+#[doc(hidden)]
+pub use sink::ToolCallParts;
 pub use sink::{JsonlSink, MemorySink, Sink, SinkStats};
 pub use stats::{DropStats, ExportStats, SpoolStats};
 pub use transport::{MAX_REDIRECTS, REDIRECT_ALLOWED_SUFFIXES};

@@ -11,6 +11,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::context::SharedContext;
+use crate::event::pack::ToolView;
+
 use crate::event::{PendingRecord, Record};
 
 /// A destination for records. The layer calls [`Sink::accept`] on the thread
@@ -37,6 +40,17 @@ use crate::event::{PendingRecord, Record};
 pub trait Sink: Send + Sync + 'static {
     /// Takes one record. Must not block.
     fn accept(&self, record: PendingRecord);
+
+    /// Takes a tool call from its borrowed parts, so that no record is built for it:
+    /// `true` when taken (or dropped and counted, as [`accept`](Sink::accept) would),
+    /// `false` to be given the record instead, which the default does. Asked only after
+    /// [`would_accept`](Sink::would_accept) said yes. For the framework's own queue; not a
+    /// stable API.
+    #[doc(hidden)]
+    fn accept_tool_call(&self, call: &ToolCallParts<'_>) -> bool {
+        let _ = call;
+        false
+    }
 
     /// Whether [`accept`](Sink::accept) would take a record now: a cheap check the
     /// tool-call hand-off makes before it builds the record. `false` means the record would
@@ -86,6 +100,22 @@ pub trait Sink: Send + Sync + 'static {
     }
 }
 
+/// A tool call's borrowed parts and the context it is recorded in, for
+/// [`Sink::accept_tool_call`]. Opaque outside the framework.
+#[doc(hidden)]
+pub struct ToolCallParts<'a> {
+    pub(crate) tool: ToolView<'a>,
+    pub(crate) context: &'a SharedContext,
+}
+
+impl std::fmt::Debug for ToolCallParts<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ToolCallParts")
+            .field("tool_name", &self.tool.name)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A sink's delivery counters.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SinkStats {
@@ -100,6 +130,9 @@ pub struct SinkStats {
 impl<T: Sink + ?Sized> Sink for Arc<T> {
     fn accept(&self, record: PendingRecord) {
         (**self).accept(record)
+    }
+    fn accept_tool_call(&self, call: &ToolCallParts<'_>) -> bool {
+        (**self).accept_tool_call(call)
     }
     fn would_accept(&self) -> bool {
         (**self).would_accept()

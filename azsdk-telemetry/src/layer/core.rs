@@ -9,8 +9,9 @@ use tracing_subscriber::layer::{Context, Layer};
 
 use crate::context::SharedContext;
 use crate::event::fields::FieldCollector;
+use crate::event::pack::ToolView;
 use crate::event::{emit_tool, Event, PendingRecord, ToolExecuted, ToolFields};
-use crate::export::Sink;
+use crate::export::{Sink, ToolCallParts};
 
 thread_local! {
     /// Set while [`dispatch_tool_call`] dispatches a tool call on this thread: to whether
@@ -57,9 +58,9 @@ pub(crate) struct Claimed {
 }
 
 impl Claimed {
-    /// Gives the call to every layer that claimed it, building it with `build` (once, and
-    /// only if one of them has room).
-    pub(crate) fn hand_off(self, build: impl FnOnce() -> ToolExecuted) {
+    /// Gives the call to every layer that claimed it: as `tool`'s borrowed parts to a sink
+    /// that takes them, else built with `build` (once, and only if one of them has room).
+    pub(crate) fn hand_off(self, tool: Option<ToolView<'_>>, build: impl FnOnce() -> ToolExecuted) {
         let mut build = Some(build);
         let mut built: Option<ToolExecuted> = None;
         while let Some((claim, more)) = CLAIMS.with_borrow_mut(|claims| {
@@ -76,6 +77,15 @@ impl Claimed {
                 // building it.
                 claim.sink.count_refused(self.is_failure);
                 continue;
+            }
+            if let Some(tool) = tool {
+                let parts = ToolCallParts {
+                    tool,
+                    context: &claim.context,
+                };
+                if claim.sink.accept_tool_call(&parts) {
+                    continue;
+                }
             }
             let event = match (built.take(), build.take()) {
                 (Some(event), _) => event,
@@ -114,7 +124,7 @@ impl Drop for Claimed {
 pub(crate) fn emit_tool_call(event: ToolExecuted) {
     let dimensions = event.custom_dimensions_json();
     let claimed = dispatch_tool_call(&event.fields(), dimensions.as_deref());
-    claimed.hand_off(|| event);
+    claimed.hand_off(None, || event);
 }
 
 /// Counts of what the layer saw: one counter per kind, so an event touches one.
