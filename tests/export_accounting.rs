@@ -152,23 +152,35 @@ fn burst_tool(args: BurstArgs) -> Result<usize, std::io::Error> {
     Ok(args.language.len())
 }
 
-/// Tool calls that find the queue full are not built, but each is still counted: the
-/// exporter's `emitted` and `queue_full` see them exactly as if they had been sent.
-#[test]
-fn tool_calls_refused_by_a_full_queue_are_counted() {
+/// Our layer over an `HttpSink` with `config`, as this thread's default subscriber.
+fn layer_over_http_sink(
+    config: azsdk_telemetry::export::ExportConfig,
+) -> (
+    tracing::subscriber::DefaultGuard,
+    azsdk_telemetry::TelemetryHandle,
+) {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
 
-    let server = IngestionServer::start();
-    let sink = azsdk_telemetry::export::HttpSink::start(config(&server).with_queue_capacity(4))
-        .expect("starts");
+    let sink = azsdk_telemetry::export::HttpSink::start(config).expect("starts");
     let (layer, handle) = azsdk_telemetry::TelemetryLayer::builder()
         .ignore_environment()
         .first_run_notice(false)
         .sink(sink)
         .build::<tracing_subscriber::Registry>()
         .unwrap();
-    let guard = tracing_subscriber::registry().with(layer).set_default();
+    (
+        tracing_subscriber::registry().with(layer).set_default(),
+        handle,
+    )
+}
+
+/// Tool calls that find the queue full are not built, but each is still counted: the
+/// exporter's `emitted` and `queue_full` see them exactly as if they had been sent.
+#[test]
+fn tool_calls_refused_by_a_full_queue_are_counted() {
+    let server = IngestionServer::start();
+    let (guard, handle) = layer_over_http_sink(config(&server).with_queue_capacity(4));
     const CALLS: u64 = 5_000;
     for i in 0..CALLS {
         let language = if i % 2 == 0 { "Go" } else { "Python" };
@@ -229,22 +241,12 @@ fn the_queue_holds_what_fits_its_memory_budget_and_counts_the_rest() {
 /// was no time to send or spool is counted as `unsent_at_shutdown`, and the balance holds.
 #[test]
 fn shutdown_returns_by_its_deadline_and_counts_the_backlog_it_could_not_send() {
-    use tracing_subscriber::layer::SubscriberExt;
-    use tracing_subscriber::util::SubscriberInitExt;
-
     let server = IngestionServer::start();
     server.set_mode(Mode::FailEvery {
         n: 1,
         fault: Fault::Delay(Duration::from_millis(500)),
     });
-    let sink = azsdk_telemetry::export::HttpSink::start(config(&server)).expect("starts");
-    let (layer, handle) = azsdk_telemetry::TelemetryLayer::builder()
-        .ignore_environment()
-        .first_run_notice(false)
-        .sink(sink)
-        .build::<tracing_subscriber::Registry>()
-        .unwrap();
-    let guard = tracing_subscriber::registry().with(layer).set_default();
+    let (guard, handle) = layer_over_http_sink(config(&server));
     const CALLS: u64 = 50_000;
     for _ in 0..CALLS {
         burst_tool(BurstArgs {

@@ -24,7 +24,7 @@ use std::time::Duration;
 use azsdk_telemetry_bench::tools::{self, Args1, Args16, Args4, GenerateArgs};
 use azsdk_telemetry_bench::{ours, Collector};
 use criterion::measurement::{Measurement, ValueFormatter};
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
 
 #[path = "common/peer.rs"]
 mod peer;
@@ -53,10 +53,23 @@ fn per_call(c: &mut Criterion) {
             g.bench_function("b_ours_off", |b| b.iter(|| tools::ours(black_box(&args))));
         });
     }
+    ours_then_peer(&mut g, &cs, "per-call", &args);
+    g.finish();
+    eprintln!("collector accepted {} envelopes", collector.accepted());
+}
+
+/// (c) then (e) in `g`: ours on, the full pipeline, then the peer stack, both posting to
+/// `cs` (`tag` names our state directory).
+fn ours_then_peer<M: Measurement>(
+    g: &mut BenchmarkGroup<'_, M>,
+    cs: &str,
+    tag: &str,
+    args: &GenerateArgs,
+) {
     {
-        let (dispatch, handle) = ours::dispatch(&cs, "per-call", |c| c);
+        let (dispatch, handle) = ours::dispatch(cs, tag, |c| c);
         tracing::dispatcher::with_default(&dispatch, || {
-            g.bench_function("c_ours_on", |b| b.iter(|| tools::ours(black_box(&args))));
+            g.bench_function("c_ours_on", |b| b.iter(|| tools::ours(black_box(args))));
         });
         handle.flush(Duration::from_secs(10));
         if let Some(stats) = handle.export_stats() {
@@ -64,16 +77,14 @@ fn per_call(c: &mut Criterion) {
         }
     }
     {
-        let (dispatch, provider) = peer::dispatch(&cs, None);
+        let (dispatch, provider) = peer::dispatch(cs, None);
         tracing::dispatcher::with_default(&dispatch, || {
             g.bench_function("e_peer", |b| {
-                b.iter(|| tools::instrumented(black_box(&args)))
+                b.iter(|| tools::instrumented(black_box(args)))
             });
         });
         let _ = provider.shutdown();
     }
-    g.finish();
-    eprintln!("collector accepted {} envelopes", collector.accepted());
 }
 
 fn fields(c: &mut Criterion) {
@@ -115,22 +126,7 @@ fn per_call_cpu(c: &mut Criterion<ThreadCpu>) {
     let mut collector = collector();
     let cs = collector.connection_string().to_owned();
     let mut g = c.benchmark_group("per_call_cpu");
-    {
-        let (dispatch, handle) = ours::dispatch(&cs, "per-call-cpu", |c| c);
-        tracing::dispatcher::with_default(&dispatch, || {
-            g.bench_function("c_ours_on", |b| b.iter(|| tools::ours(black_box(&args))));
-        });
-        handle.flush(Duration::from_secs(10));
-    }
-    {
-        let (dispatch, provider) = peer::dispatch(&cs, None);
-        tracing::dispatcher::with_default(&dispatch, || {
-            g.bench_function("e_peer", |b| {
-                b.iter(|| tools::instrumented(black_box(&args)))
-            });
-        });
-        let _ = provider.shutdown();
-    }
+    ours_then_peer(&mut g, &cs, "per-call-cpu", &args);
     g.finish();
     eprintln!("collector accepted {} envelopes", collector.accepted());
 }

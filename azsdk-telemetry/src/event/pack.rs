@@ -137,6 +137,10 @@ fn get_name(input: &mut &[u8], is_static: bool, statics: &Statics) -> Option<Cow
     }
 }
 
+/// An upper bound of a queue entry's bytes besides its strings: its tag, indexes, time,
+/// flags, duration and lengths.
+pub(crate) const ENTRY_BOUND: usize = 64;
+
 /// A tool call to pack: an owned event's parts, or a call's borrowed fields (the
 /// calling thread then builds no owned event at all).
 #[derive(Clone, Copy)]
@@ -158,9 +162,8 @@ impl<'a> ToolView<'a> {
         }
     }
 
-    /// An upper bound of the bytes [`pack_tool`] writes for it.
+    /// An upper bound of the bytes [`pack_tool`] writes for it, with the entry's header.
     pub(crate) fn packed_bound(&self) -> usize {
-        const FIXED: usize = 64;
         let strings: usize = self
             .fields
             .optional_strings()
@@ -173,7 +176,7 @@ impl<'a> ToolView<'a> {
             .iter()
             .map(|(k, v)| k.len() + v.len() + 20)
             .sum();
-        FIXED + self.name.len() + self.category.len() + strings + dimensions
+        ENTRY_BOUND + self.name.len() + self.category.len() + strings + dimensions
     }
 }
 

@@ -151,11 +151,10 @@ impl Entry<'_> {
     /// An upper bound of the bytes the entry takes packed in a chunk (a record's `others`
     /// entry aside).
     fn bound(&self) -> usize {
-        const FIXED: usize = 64;
         match self {
             Entry::Record(record) => match record.event() {
                 Event::ToolExecuted(tool) => ToolView::of(tool).packed_bound(),
-                _ => FIXED,
+                _ => pack::ENTRY_BOUND,
             },
             Entry::Tool(tool, ..) => tool.packed_bound(),
         }

@@ -66,7 +66,8 @@ enum Origin {
 }
 
 enum Event<T> {
-    Control(Control),
+    /// A control request, parked in the outbox's `pending`.
+    Control,
     Item(Option<Queued<T>>),
     BatchDue,
     SpoolDue,
@@ -159,7 +160,10 @@ struct Outbox {
     control: mpsc::UnboundedReceiver<Control>,
     /// A control request that arrived while a batch was being sent.
     pending: Option<Control>,
-    settings: WorkerSettings,
+    retry: RetryPolicy,
+    /// How long a shutdown by a dropped handle may take.
+    drop_timeout: Duration,
+    spool_interval: Duration,
     counters: Arc<Counters>,
     transport: Transport,
     spool: Option<Spool>,
@@ -181,13 +185,14 @@ async fn sleep_opt(at: Option<Instant>) {
     }
 }
 
-/// The next control request, when the outbox is home to take it.
-async fn next_control(outbox: Option<&mut Outbox>) -> Control {
+/// Waits for the next control request and parks it in the outbox's `pending`, when the
+/// outbox is home to take it.
+async fn next_control(outbox: Option<&mut Outbox>) {
     match outbox {
         Some(outbox) => {
-            let drop_timeout = outbox.settings.drop_timeout;
             let c = outbox.control.recv().await;
-            c.unwrap_or_else(|| Control::handle_gone(drop_timeout))
+            let drop_timeout = outbox.drop_timeout;
+            outbox.pending = Some(c.unwrap_or_else(|| Control::handle_gone(drop_timeout)));
         }
         None => std::future::pending().await,
     }
@@ -237,22 +242,32 @@ impl<T: Exportable, S: Source<T>> Worker<T, S> {
         transport: Transport,
         spool: Option<Spool>,
     ) -> Self {
+        let WorkerSettings {
+            instrumentation_key,
+            max_batch,
+            max_batch_age,
+            retry,
+            drop_timeout,
+            spool_interval,
+        } = settings;
         let intake = Intake {
             rx,
             rx_open: true,
             batch: Batch::default(),
             batch_started: None,
-            instrumentation_key: settings.instrumentation_key.clone(),
-            max_batch: settings.max_batch,
-            max_batch_age: settings.max_batch_age,
+            instrumentation_key,
+            max_batch,
+            max_batch_age,
             counters: Arc::clone(&counters),
             item: std::marker::PhantomData,
         };
         let outbox = Outbox {
             control,
             pending: None,
-            spool_backoff: settings.spool_interval,
-            settings,
+            retry,
+            drop_timeout,
+            spool_interval,
+            spool_backoff: spool_interval,
             counters,
             transport,
             spool,
@@ -271,9 +286,9 @@ impl<T: Exportable, S: Source<T>> Worker<T, S> {
 
     pub(crate) async fn run(mut self) {
         loop {
-            if let Some(outbox) = self.outbox.as_mut() {
+            if let Some(outbox) = self.outbox.as_deref_mut() {
                 if let Some(c) = outbox.pending.take() {
-                    if self.handle_control(c).await {
+                    if self.intake.handle_control(outbox, c).await {
                         return;
                     }
                     continue;
@@ -286,18 +301,15 @@ impl<T: Exportable, S: Source<T>> Worker<T, S> {
             let batch_due = self.intake.due().filter(|_| home);
             let spool_due = self.outbox.as_deref().and_then(Outbox::spool_due);
             let event = tokio::select! {
-                c = next_control(self.outbox.as_deref_mut()) => Event::Control(c),
+                () = next_control(self.outbox.as_deref_mut()) => Event::Control,
                 q = self.intake.rx.recv(), if self.intake.wants_more() => Event::Item(q),
                 _ = sleep_opt(batch_due), if batch_due.is_some() => Event::BatchDue,
                 _ = sleep_opt(spool_due), if spool_due.is_some() => Event::SpoolDue,
                 outbox = returning(&mut self.sending) => Event::Returned(outbox),
             };
             match event {
-                Event::Control(c) => {
-                    if let Some(outbox) = self.outbox.as_mut() {
-                        outbox.pending = Some(c);
-                    }
-                }
+                // Handled at the top of the loop.
+                Event::Control | Event::BatchDue => {}
                 Event::Item(None) => self.intake.rx_open = false,
                 Event::Item(Some(q)) => {
                     self.intake.push(q);
@@ -309,8 +321,6 @@ impl<T: Exportable, S: Source<T>> Worker<T, S> {
                         tokio::task::yield_now().await;
                     }
                 }
-                // Sent at the top of the loop.
-                Event::BatchDue => {}
                 Event::SpoolDue => {
                     if let Some(outbox) = self.outbox.as_mut() {
                         outbox.resend_from_spool().await;
@@ -335,13 +345,11 @@ impl<T: Exportable, S: Source<T>> Worker<T, S> {
             outbox
         }));
     }
+}
 
+impl<T: Exportable, S: Source<T>> Intake<T, S> {
     /// Flush or shutdown, with the outbox home; returns true when the worker must exit.
-    async fn handle_control(&mut self, c: Control) -> bool {
-        let Some(outbox) = self.outbox.as_mut() else {
-            return false;
-        };
-        let intake = &mut self.intake;
+    async fn handle_control(&mut self, outbox: &mut Outbox, c: Control) -> bool {
         let deadline = c.send_deadline;
         // After the send deadline, items are spooled instead of sent (a batch fails at once);
         // halfway through the time left for that, whatever is still queued stays queued
@@ -349,43 +357,43 @@ impl<T: Exportable, S: Source<T>> Worker<T, S> {
         // caller past its deadline.
         let stop = c.send_deadline + (c.deadline.saturating_duration_since(c.send_deadline) / 2);
         // Everything queued before the request, and no more (producers may never pause).
-        let mut budget = intake.rx.len();
+        let mut budget = self.rx.len();
         let mut complete = true;
         loop {
             if budget > 0 && Instant::now() >= stop {
                 budget = 0;
                 complete = false;
             }
-            while intake.batch.len() < intake.max_batch && budget > 0 {
-                match intake.rx.try_recv() {
+            while self.batch.len() < self.max_batch && budget > 0 {
+                match self.rx.try_recv() {
                     Some(q) => {
                         budget -= 1;
-                        intake.push(q);
+                        self.push(q);
                     }
                     None => budget = 0,
                 }
             }
-            if intake.batch.is_empty() {
+            if self.batch.is_empty() {
                 break;
             }
-            let batch = intake.take_batch(outbox.spare.take());
+            let batch = self.take_batch(outbox.spare.take());
             outbox.send(batch, Some(deadline)).await;
         }
         let exit = c.kind == ControlKind::Shutdown;
         if exit {
             // Whatever raced in after the request is spooled (or counted) in the time left.
-            intake.rx.close();
+            self.rx.close();
             while Instant::now() < stop {
-                let Some(q) = intake.rx.try_recv() else { break };
-                intake.push(q);
-                if intake.batch.len() >= intake.max_batch {
-                    let full = intake.take_batch(None);
+                let Some(q) = self.rx.try_recv() else { break };
+                self.push(q);
+                if self.batch.len() >= self.max_batch {
+                    let full = self.take_batch(None);
                     outbox.spool_or_drop(full);
                 }
             }
-            let rest = intake.take_batch(None);
+            let rest = self.take_batch(None);
             outbox.spool_or_drop(rest);
-            let unsent = intake.rx.discard();
+            let unsent = self.rx.discard();
             if unsent > 0 {
                 complete = false;
                 add(&outbox.counters.unsent_at_shutdown, unsent);
@@ -399,9 +407,7 @@ impl<T: Exportable, S: Source<T>> Worker<T, S> {
         }
         exit
     }
-}
 
-impl<T: Exportable, S: Source<T>> Intake<T, S> {
     /// Whether to take more items: the queue is open and the batch has room.
     fn wants_more(&self) -> bool {
         self.rx_open && self.batch.len() < self.max_batch
@@ -525,7 +531,7 @@ impl Outbox {
         let max_attempts = if origin == Origin::Spool || self.degraded {
             1
         } else {
-            self.settings.retry.max_attempts
+            self.retry.max_attempts
         };
         let mut attempt = 0u32;
         loop {
@@ -545,7 +551,7 @@ impl Outbox {
                 &mut self.control,
                 &mut self.pending,
                 &mut deadline,
-                self.settings.drop_timeout,
+                self.drop_timeout,
             )
             .await;
             let retry_after = match answer {
@@ -592,15 +598,15 @@ impl Outbox {
             }
             if let Some(ra) = retry_after {
                 self.paused_until = Some(Instant::now() + ra);
-                if ra > self.settings.retry.max_retry_after {
+                if ra > self.retry.max_retry_after {
                     break;
                 }
             }
             if attempt >= max_attempts {
                 break;
             }
-            let delay = retry_after
-                .unwrap_or_else(|| self.settings.retry.backoff(attempt - 1, self.rng.unit()));
+            let delay =
+                retry_after.unwrap_or_else(|| self.retry.backoff(attempt - 1, self.rng.unit()));
             let wake = Instant::now() + delay;
             if deadline.is_some_and(|d| wake >= d) {
                 break;
@@ -610,7 +616,7 @@ impl Outbox {
                 &mut self.control,
                 &mut self.pending,
                 &mut deadline,
-                self.settings.drop_timeout,
+                self.drop_timeout,
             )
             .await;
             if slept.is_none() {
@@ -624,7 +630,7 @@ impl Outbox {
     }
 
     async fn resend_from_spool(&mut self) {
-        let interval = self.settings.spool_interval;
+        let interval = self.spool_interval;
         let now = Instant::now();
         let Some(spool) = self.spool.as_mut() else {
             return;
