@@ -6,21 +6,12 @@ mod common;
 use std::io::Read;
 use std::time::{Duration, Instant, SystemTime};
 
-use azsdk_telemetry::export::{ExportConfig, Exporter, RetryPolicy};
+use azsdk_telemetry::export::{ExportConfig, RetryPolicy};
 use azsdk_telemetry_testkit::server::{validate_envelope, Fault};
 use azsdk_telemetry_testkit::{IngestionServer, TEST_INSTRUMENTATION_KEY};
-use common::{assert_exactly_once, config, event_id, TestItem, WAIT};
+use common::{assert_exactly_once, config, event_id, start, try_start, Sender, TestItem, WAIT};
 
-fn start(
-    config: ExportConfig,
-) -> (
-    azsdk_telemetry::export::ExportSender<TestItem>,
-    azsdk_telemetry::export::ExportHandle,
-) {
-    Exporter::<TestItem>::start(config).expect("exporter starts")
-}
-
-fn send_ids(sender: &azsdk_telemetry::export::ExportSender<TestItem>, ids: std::ops::Range<u64>) {
+fn send_ids(sender: &Sender, ids: std::ops::Range<u64>) {
     for id in ids {
         sender.send(TestItem::ok(id));
     }
@@ -311,29 +302,13 @@ fn items_sampled_out_by_the_service_are_not_retried() {
 }
 
 #[test]
-fn invalid_items_are_answered_400_by_index_and_not_retried() {
-    use azsdk_telemetry::export::Exportable;
-    struct Mixed(u64);
-    impl Exportable for Mixed {
-        fn is_failure(&self) -> bool {
-            false
-        }
-        fn into_envelope(self, ikey: &str, rate: f64) -> serde_json::Value {
-            let mut e = TestItem::ok(self.0).into_envelope(ikey, rate);
-            if self.0 == 1 {
-                e["data"]["baseData"]["duration"] = "12 seconds".into();
-            }
-            if self.0 == 2 {
-                e["data"]["baseData"]["properties"]["k".repeat(151)] = "v".into();
-            }
-            e
-        }
-    }
+fn items_refused_400_by_index_are_not_retried() {
     let server = IngestionServer::start();
-    let (sender, handle) = Exporter::<Mixed>::start(config(&server).with_max_batch(4)).unwrap();
-    for i in 0..4 {
-        sender.send(Mixed(i));
-    }
+    server.push_fault(Fault::Partial {
+        failing: vec![(1, 400), (2, 400)],
+    });
+    let (sender, handle) = start(config(&server).with_max_batch(4));
+    send_ids(&sender, 0..4);
     let report = handle.flush(WAIT);
     let r = server.requests();
     assert_eq!((r.len(), r[0].status), (1, 206));
@@ -476,23 +451,23 @@ fn client_sampling_keeps_failures_and_stamps_the_rate() {
 }
 
 #[test]
-fn a_panicking_item_is_counted_and_the_worker_survives() {
-    use azsdk_telemetry::export::Exportable;
-    struct Bomb(u64);
-    impl Exportable for Bomb {
-        fn is_failure(&self) -> bool {
-            false
-        }
-        fn into_envelope(self, ikey: &str, rate: f64) -> serde_json::Value {
-            assert!(self.0 != 1, "boom");
-            TestItem::ok(self.0).into_envelope(ikey, rate)
-        }
-    }
+fn an_unwritable_record_is_counted_and_the_worker_goes_on() {
+    // The builder's clock says "before 1970" for the second record: its envelope cannot
+    // be written, and the records around it are sent.
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
     let server = IngestionServer::start();
-    let (sender, handle) = Exporter::<Bomb>::start(config(&server)).unwrap();
-    for i in 0..3 {
-        sender.send(Bomb(i));
-    }
+    let bad = Arc::new(AtomicBool::new(false));
+    let next_is_bad = Arc::clone(&bad);
+    let clock = move || match next_is_bad.swap(false, Ordering::Relaxed) {
+        true => SystemTime::UNIX_EPOCH - Duration::from_secs(1),
+        false => SystemTime::now(),
+    };
+    let (sender, handle) = try_start(config(&server), |builder| builder.clock(clock)).unwrap();
+    sender.send(TestItem::ok(0));
+    bad.store(true, Ordering::Relaxed);
+    sender.send(TestItem::ok(1));
+    sender.send(TestItem::ok(2));
     let report = handle.flush(WAIT);
     assert_exactly_once(&server.received(), [0, 2]);
     assert_eq!(report.stats.dropped.unserializable, 1);

@@ -6,7 +6,6 @@
 //! completed records `Cancelled`.
 
 use std::any::Any;
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
@@ -16,8 +15,7 @@ use std::time::Instant;
 
 use crate::args::ArgsRecorder;
 use crate::classify::Classification;
-use crate::event::pack::ToolView;
-use crate::event::{ToolFields, TARGET};
+use crate::event::{emit_tool, ToolFields, TARGET};
 
 /// `errorType` of a call that panicked.
 pub const PANIC: &str = "Panic";
@@ -153,32 +151,16 @@ impl ToolCall {
         self.args.close();
         let args = &self.args;
         fields.tool_args = Some(args.closed_json());
-        let mut custom = false;
+        // The spec's dimensions land in their fields; any other goes in the `dimensions`
+        // field's JSON object.
+        let mut custom = BTreeMap::new();
         for (dimension, value) in args.dimensions() {
-            custom |= !fields.set_dimension(dimension, value);
-        }
-        if custom {
-            // A dimension the spec does not list: the owned event carries it in its map.
-            let mut event = fields.to_event(name.into(), category.into());
-            for (dimension, value) in args.dimensions() {
-                event.set_dimension(dimension, value);
+            if !fields.set_dimension(dimension, value) {
+                custom.insert(dimension, value);
             }
-            crate::layer::emit_tool_call(event);
-            return;
         }
-        // The usual case: the `tracing` event is emitted from borrowed fields, an exporter
-        // packs them as they are, and the owned event is built only for a layer whose sink
-        // wants one.
-        let (name, category) = (Cow::Borrowed(name), Cow::Borrowed(category));
-        let tool = ToolView {
-            name: &name,
-            category: &category,
-            fields,
-            dimensions: &BTreeMap::new(),
-        };
-        crate::layer::dispatch_tool_call(&fields, None).hand_off(Some(tool), || {
-            fields.to_event(name.clone(), category.clone())
-        });
+        let custom = (!custom.is_empty()).then(|| serde_json::to_string(&custom).unwrap_or_default());
+        emit_tool(&fields, custom.as_deref());
     }
 }
 
@@ -210,31 +192,45 @@ fn panic_message(payload: &(dyn Any + Send)) -> Option<String> {
         .or_else(|| payload.downcast_ref::<String>().cloned())
 }
 
-/// An async tool's body with its call: polls the body, records a panic
-/// inside it, and records `Cancelled` when dropped before completion.
-/// Resolves to the body's output and the call, which the generated code
-/// finishes once it has classified the output.
-///
-/// ```
-/// use azsdk_telemetry::tool_call::{ToolCall, ToolFuture};
-/// # futures_lite_block_on(async {
-/// let call = ToolCall::start("azsdk_check", "validating", |_| {});
-/// let (value, call) = ToolFuture::new(call, async { 7 }).await;
-/// assert_eq!(value, 7);
-/// assert!(call.is_none()); // telemetry is off in this doctest
-/// # });
-/// # fn futures_lite_block_on<F: std::future::Future>(future: F) -> F::Output {
-/// #     use std::task::{Context, Poll, Waker};
-/// #     let mut future = std::pin::pin!(future);
-/// #     let mut cx = Context::from_waker(Waker::noop());
-/// #     loop { if let Poll::Ready(value) = future.as_mut().poll(&mut cx) { return value } }
-/// # }
-/// ```
-#[derive(Debug)]
-#[must_use = "futures do nothing unless polled"]
-pub struct ToolFuture<F> {
-    inner: F,
-    call: Option<ToolCall>,
+pin_project_lite::pin_project! {
+    /// An async tool's body with its call: polls the body, records a panic
+    /// inside it, and records `Cancelled` when dropped before completion.
+    /// Resolves to the body's output and the call, which the generated code
+    /// finishes once it has classified the output.
+    ///
+    /// ```
+    /// use azsdk_telemetry::tool_call::{ToolCall, ToolFuture};
+    /// # futures_lite_block_on(async {
+    /// let call = ToolCall::start("azsdk_check", "validating", |_| {});
+    /// let (value, call) = ToolFuture::new(call, async { 7 }).await;
+    /// assert_eq!(value, 7);
+    /// assert!(call.is_none()); // telemetry is off in this doctest
+    /// # });
+    /// # fn futures_lite_block_on<F: std::future::Future>(future: F) -> F::Output {
+    /// #     use std::task::{Context, Poll, Waker};
+    /// #     let mut future = std::pin::pin!(future);
+    /// #     let mut cx = Context::from_waker(Waker::noop());
+    /// #     loop { if let Poll::Ready(value) = future.as_mut().poll(&mut cx) { return value } }
+    /// # }
+    /// ```
+    #[derive(Debug)]
+    #[must_use = "futures do nothing unless polled"]
+    pub struct ToolFuture<F> {
+        #[pin]
+        inner: F,
+        call: Option<ToolCall>,
+    }
+
+    /// Dropped before completion: the call was cancelled, even if the drop
+    /// happens while something else panics (a panic in the body itself is
+    /// recorded when it happens).
+    impl<F> PinnedDrop for ToolFuture<F> {
+        fn drop(this: Pin<&mut Self>) {
+            if let Some(call) = this.project().call.take() {
+                call.cancel();
+            }
+        }
+    }
 }
 
 impl<F: Future> ToolFuture<F> {
@@ -248,28 +244,15 @@ impl<F: Future> Future for ToolFuture<F> {
     type Output = (F::Output, Option<ToolCall>);
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // SAFETY: `inner` is structurally pinned: it is never moved out of
-        // `self`, and `Drop` only touches `call`, which is not pinned.
-        let this = unsafe { self.get_unchecked_mut() };
-        let inner = unsafe { Pin::new_unchecked(&mut this.inner) };
-        let polled = match &mut this.call {
+        let this = self.project();
+        let inner = this.inner;
+        let polled = match this.call.as_mut() {
             None => inner.poll(cx),
             Some(call) => call.run(|| inner.poll(cx)),
         };
         match polled {
             Poll::Ready(value) => Poll::Ready((value, this.call.take())),
             Poll::Pending => Poll::Pending,
-        }
-    }
-}
-
-/// Dropped before completion: the call was cancelled, even if the drop
-/// happens while something else panics (a panic in the body itself is
-/// recorded when it happens).
-impl<F> Drop for ToolFuture<F> {
-    fn drop(&mut self) {
-        if let Some(call) = self.call.take() {
-            call.cancel();
         }
     }
 }

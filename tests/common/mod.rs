@@ -2,15 +2,16 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use std::time::{Duration, SystemTime};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use azsdk_telemetry::export::{ExportConfig, Exportable, RetryPolicy};
-use azsdk_telemetry::ConnectionString;
-use azsdk_telemetry_testkit::server::format_time;
+use azsdk_telemetry::export::{ExportConfig, ExportStats, HttpSink, RetryPolicy, Sink};
+use azsdk_telemetry::{ConnectionString, TelemetryBuilder, TelemetryHandle, TelemetryLayer, ToolExecuted};
 use azsdk_telemetry_testkit::IngestionServer;
-use serde_json::{json, Value};
+use serde_json::Value;
+use tracing_subscriber::layer::SubscriberExt;
 
-/// Stands in for the runtime's record: an id and a success flag.
+/// A tool call the tests follow by its id (the `testId` dimension) and success flag.
 #[derive(Debug, Clone)]
 pub struct TestItem {
     pub id: u64,
@@ -21,32 +22,97 @@ impl TestItem {
     pub fn ok(id: u64) -> Self {
         Self { id, failure: false }
     }
+
+    fn event(&self) -> ToolExecuted {
+        let mut event = ToolExecuted {
+            tool_name: "azsdk_test_tool".into(),
+            tool_category: "testing".into(),
+            duration: Duration::from_millis(12),
+            success: !self.failure,
+            error_type: self.failure.then(|| "TestFailure".to_owned()),
+            ..ToolExecuted::default()
+        };
+        event.set_dimension("testId", self.id.to_string());
+        event
+    }
 }
 
-impl Exportable for TestItem {
-    fn is_failure(&self) -> bool {
-        self.failure
+/// The application's side: emits test items as tool calls through the telemetry layer,
+/// from any thread.
+#[derive(Clone)]
+pub struct Sender {
+    dispatch: tracing::Dispatch,
+}
+
+impl Sender {
+    pub fn send(&self, item: TestItem) {
+        tracing::dispatcher::with_default(&self.dispatch, || item.event().emit());
     }
-    fn into_envelope(self, instrumentation_key: &str, sample_rate: f64) -> Value {
-        json!({
-            "name": "Microsoft.ApplicationInsights.RemoteDependency",
-            "time": format_time(SystemTime::now()),
-            "iKey": instrumentation_key,
-            "sampleRate": sample_rate,
-            "tags": { "ai.cloud.role": "export-tests" },
-            "data": {
-                "baseType": "RemoteDependencyData",
-                "baseData": {
-                    "ver": 2,
-                    "name": "azsdk_test_tool",
-                    "duration": "00.00:00:00.012000",
-                    "success": !self.failure,
-                    "type": "Tool",
-                    "properties": { "eventId": self.id.to_string() }
-                }
-            }
-        })
+}
+
+/// What a flush or shutdown returned, with the exporter's counters then.
+#[derive(Debug, Clone, Copy)]
+pub struct FlushReport {
+    pub completed: bool,
+    pub elapsed: Duration,
+    pub stats: ExportStats,
+}
+
+/// The layer's handle over the production sink.
+pub struct Handle {
+    sink: Arc<HttpSink>,
+    handle: TelemetryHandle,
+}
+
+impl Handle {
+    pub fn flush(&self, timeout: Duration) -> FlushReport {
+        let start = Instant::now();
+        let completed = self.handle.flush(timeout);
+        self.report(completed, start)
     }
+
+    pub fn shutdown(self, timeout: Duration) -> FlushReport {
+        let start = Instant::now();
+        let completed = self.handle.shutdown(timeout);
+        self.report(completed, start)
+    }
+
+    pub fn stats(&self) -> ExportStats {
+        self.sink.export_stats().unwrap_or_default()
+    }
+
+    fn report(&self, completed: bool, start: Instant) -> FlushReport {
+        FlushReport {
+            completed,
+            elapsed: start.elapsed(),
+            stats: self.stats(),
+        }
+    }
+}
+
+/// The production path: a `TelemetryLayer` over an `HttpSink` started with `config`, no
+/// lifecycle events, nothing read from the environment.
+pub fn start(config: ExportConfig) -> (Sender, Handle) {
+    try_start(config, |builder| builder).expect("the exporter starts")
+}
+
+/// [`start`], with the builder changed by `change` (a clock, say), or the sink's error.
+pub fn try_start(
+    config: ExportConfig,
+    change: impl FnOnce(TelemetryBuilder) -> TelemetryBuilder,
+) -> Result<(Sender, Handle), azsdk_telemetry::export::ExportError> {
+    let sink = Arc::new(HttpSink::start(config)?);
+    let builder = TelemetryLayer::builder()
+        .ignore_environment()
+        .lifecycle_events(false)
+        .crash_reporting(false)
+        .app_name("export-tests")
+        .sink(Arc::clone(&sink));
+    let (layer, handle) = change(builder)
+        .build::<tracing_subscriber::Registry>()
+        .expect("the layer builds");
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
+    Ok((Sender { dispatch }, Handle { sink, handle }))
 }
 
 /// Fast settings for tests: 50 ms batches, millisecond backoffs, no spool.
@@ -69,9 +135,9 @@ pub fn config_for(connection_string: &str) -> ExportConfig {
         })
 }
 
-/// The `eventId` of an envelope.
+/// The `testId` of an envelope.
 pub fn event_id(envelope: &Value) -> u64 {
-    envelope["data"]["baseData"]["properties"]["eventId"]
+    envelope["data"]["baseData"]["properties"]["testId"]
         .as_str()
         .and_then(|s| s.parse().ok())
         .expect("envelope has an eventId")

@@ -10,13 +10,11 @@
 
 mod emit;
 pub(crate) mod fields;
-pub(crate) mod pack;
 mod record;
 mod system;
 mod tool;
 
 pub(crate) use emit::emit_tool;
-pub(crate) use record::{context_properties, PropertyValue};
 pub use record::{PendingRecord, Record};
 pub use system::{
     SystemConfigured, SystemCrashed, SystemInstalled, SystemStarted, SystemStopped, SystemUpdated,

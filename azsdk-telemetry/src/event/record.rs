@@ -12,13 +12,16 @@ use crate::context::{ContextSnapshot, SharedContext};
 use crate::sanitize::{self, limits};
 
 /// An event as the layer hands it to a [`Sink`](crate::export::Sink): typed,
-/// enriched, but not yet scrubbed. The only way to read its data is
-/// [`PendingRecord::finish`], so nothing unscrubbed can reach a sink's output.
-#[derive(Debug)]
+/// enriched, stamped with its time and id, but not yet scrubbed. The only way to read its
+/// data is [`PendingRecord::finish`], so nothing unscrubbed can reach a sink's output.
+/// Clones finish to the same record (same time, same id), so a sink that fans out to
+/// others gives each the same bytes.
+#[derive(Debug, Clone)]
 pub struct PendingRecord {
     time: SystemTime,
+    event_id: Uuid,
     /// Boxed: a `ToolExecuted` is ~300 bytes, and the record is moved several times on the
-    /// calling thread (into the sink, into the queue's slot); a box moves as one pointer.
+    /// calling thread (into the sink, into the queue); a box moves as one pointer.
     event: Box<Event>,
     context: Arc<ContextSnapshot>,
 }
@@ -26,16 +29,18 @@ pub struct PendingRecord {
 impl PendingRecord {
     /// A record of `event` now, by the context's clock, with its current snapshot.
     pub(crate) fn new(event: Event, context: &SharedContext) -> Self {
-        Self::boxed(Box::new(event), context)
-    }
-
-    /// [`PendingRecord::new`] for an event already in its box.
-    pub(crate) fn boxed(event: Box<Event>, context: &SharedContext) -> Self {
         PendingRecord {
             time: context.now(),
-            event,
+            event_id: Uuid::new_v4(),
+            event: Box::new(event),
             context: context.snapshot(),
         }
+    }
+
+    /// Moves the record in time (tests of out-of-range clocks).
+    #[cfg(test)]
+    pub(crate) fn set_time(&mut self, time: SystemTime) {
+        self.time = time;
     }
 
     /// The event's name, for routing decisions that need no user data.
@@ -43,50 +48,26 @@ impl PendingRecord {
         self.event.name()
     }
 
-    /// The event, for the framework's own queues (sinks read records through
-    /// [`finish`](PendingRecord::finish)).
-    pub(crate) fn event(&self) -> &Event {
-        &self.event
-    }
-
-    /// The record's parts, for a queue that keeps it in another form.
-    pub(crate) fn into_parts(self) -> (SystemTime, Box<Event>, Arc<ContextSnapshot>) {
-        (self.time, self.event, self.context)
-    }
-
-    /// A record put back together from [`into_parts`](PendingRecord::into_parts).
-    pub(crate) fn from_parts(
-        time: SystemTime,
-        event: Box<Event>,
-        context: Arc<ContextSnapshot>,
-    ) -> Self {
-        PendingRecord {
-            time,
-            event,
-            context,
-        }
-    }
-
     /// Whether the event reports a failure (sampling keeps every failure).
     pub fn is_failure(&self) -> bool {
         !self.event.success()
     }
 
-    /// Scrubs every user-provided value, applies the length limits and gives
-    /// the event its id. This is the single gate between what a tool handed
-    /// to the framework and anything that is stored or sent.
+    /// Scrubs every user-provided value and applies the length limits. This is the single
+    /// gate between what a tool handed to the framework and anything that is stored or
+    /// sent.
     pub fn finish(self) -> Record {
         let PendingRecord {
             time,
-            event,
+            event_id,
+            mut event,
             context,
         } = self;
-        let mut event = event;
         scrub_event(&mut event);
         Record {
             time,
             event,
-            event_id: Uuid::new_v4(),
+            event_id,
             context,
         }
     }
@@ -163,25 +144,6 @@ impl Record {
         out.0
     }
 
-    /// The snapshot itself, for caches keyed by it (the envelope writer's).
-    pub(crate) fn context_arc(&self) -> &Arc<ContextSnapshot> {
-        &self.context
-    }
-
-    /// Whether the event's own properties may all be written after the context's as they
-    /// come, with no key given twice: no promoted dimension reuses a key of the context or
-    /// of the event's fixed properties ([`RESERVED_KEYS`]), and none is cut by the key
-    /// length limit (two long keys could become one). Otherwise the envelope is written
-    /// from [`property_list`](Record::property_list), which merges repeated keys.
-    pub(crate) fn own_keys_are_distinct(&self) -> bool {
-        match &*self.event {
-            Event::ToolExecuted(tool) => tool.dimensions.keys().all(|key| {
-                key.len() <= limits::PROPERTY_KEY_MAX_CHARS && !RESERVED_KEYS.contains(&&**key)
-            }),
-            _ => true,
-        }
-    }
-
     /// The event's own properties, after the context's: `eventId`, `eventType`, then those
     /// of its kind, in wire order. Values are as stored (not yet cut to the property limit).
     pub(crate) fn event_properties<'a>(&'a self, put: impl FnMut(&'a str, PropertyValue<'a>)) {
@@ -256,7 +218,8 @@ impl<'a, F: FnMut(&'a str, PropertyValue<'a>)> Put<'a, F> {
 
 /// Every key [`context_properties`] and [`Record::event_properties`] can give, whatever
 /// the event: a promoted dimension with one of these names replaces a value in place.
-pub(crate) const RESERVED_KEYS: &[&str] = &[
+#[cfg(test)]
+const RESERVED_KEYS: &[&str] = &[
     "version",
     "sessionId",
     "macAddressHash",
@@ -672,25 +635,5 @@ mod tests {
         let get = |key: &str| properties.iter().find(|(k, _)| k == key).unwrap().1.clone();
         assert_eq!(get("sessionDuration"), "1500");
         assert_eq!(get("toolCallsInSession"), "3");
-    }
-
-    #[test]
-    fn a_dimension_reusing_a_key_is_not_distinct() {
-        let context = SharedContext::new(ContextSnapshot::default());
-        for (key, distinct) in [
-            ("team", true),
-            ("platform", false),
-            ("toolArgs", false),
-            ("sessionDuration", false),
-        ] {
-            let mut tool = ToolExecuted::default();
-            tool.set_dimension(key, "v");
-            let record = PendingRecord::new(tool.into(), &context).finish();
-            assert_eq!(record.own_keys_are_distinct(), distinct, "{key}");
-        }
-        let mut tool = ToolExecuted::default();
-        tool.set_dimension(&"k".repeat(limits::PROPERTY_KEY_MAX_CHARS + 1), "v");
-        let record = PendingRecord::new(tool.into(), &context).finish();
-        assert!(!record.own_keys_are_distinct());
     }
 }

@@ -134,9 +134,9 @@ impl Slot {
     }
 }
 
-/// A tool call's fields, borrowed: what its `tracing` event is built from. The calling
-/// thread fills it from the recorder without allocating, and builds the owned
-/// [`ToolExecuted`] only for a layer that takes the call.
+/// A tool call's fields, borrowed: what its `tracing` event is emitted from. The calling
+/// thread fills it from the recorder without allocating; the layer reads the event's
+/// fields into the owned [`ToolExecuted`].
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct ToolFields<'a> {
     pub tool_name: &'a str,
@@ -167,47 +167,6 @@ impl<'a> ToolFields<'a> {
             Slot::Custom => return false,
         }
         true
-    }
-
-    /// The owned event, with `tool_name` and `tool_category` as given.
-    pub(crate) fn to_event(
-        self,
-        tool_name: Cow<'static, str>,
-        tool_category: Cow<'static, str>,
-    ) -> ToolExecuted {
-        let owned = |value: Option<&str>| value.map(str::to_owned);
-        ToolExecuted {
-            tool_name,
-            tool_category,
-            duration: self.duration,
-            success: self.success,
-            tool_args: owned(self.tool_args),
-            tool_response: owned(self.tool_response),
-            language: owned(self.language),
-            plane_type: owned(self.plane_type),
-            service_name: owned(self.service_name),
-            is_custom_sdk: self.is_custom_sdk,
-            error_type: owned(self.error_type),
-            error_message: owned(self.error_message),
-            execution_mode: owned(self.execution_mode),
-            dimensions: BTreeMap::new(),
-        }
-    }
-}
-
-impl<'a> ToolFields<'a> {
-    /// The optional strings, in the order of [`ToolExecuted::optional_strings`].
-    pub(crate) fn optional_strings(&self) -> [Option<&'a str>; 8] {
-        [
-            self.tool_args,
-            self.tool_response,
-            self.language,
-            self.plane_type,
-            self.service_name,
-            self.error_type,
-            self.error_message,
-            self.execution_mode,
-        ]
     }
 }
 

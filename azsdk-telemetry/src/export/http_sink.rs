@@ -1,56 +1,16 @@
 //! The sink that sends records to Application Insights through the exporter.
 
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use super::arena::ArenaSender;
-use super::{start_packed, ExportConfig, ExportError, ExportHandle, ExportStats, Exportable};
-use super::{Marks, Sink, SinkStats, ToolCallParts};
+use super::queue::Queue;
+use super::{start, ExportConfig, ExportError, ExportHandle, ExportStats, Sink, SinkStats};
 use crate::event::PendingRecord;
 
-/// A record becomes an envelope on the exporter's worker thread: scrubbing,
-/// event ids and serialization all happen there, off the instrumented call.
-impl Exportable for PendingRecord {
-    fn is_failure(&self) -> bool {
-        PendingRecord::is_failure(self)
-    }
-
-    fn queued_bytes(&self) -> usize {
-        self.heap_bytes()
-    }
-
-    fn into_envelope(self, instrumentation_key: &str, sample_rate: f64) -> serde_json::Value {
-        self.finish()
-            .to_envelope(Some(instrumentation_key), sample_rate)
-    }
-
-    fn write_envelope(
-        self,
-        instrumentation_key: &str,
-        sample_rate: f64,
-        out: &mut Vec<u8>,
-    ) -> serde_json::Result<()> {
-        self.finish()
-            .write_envelope(Some(instrumentation_key), sample_rate, out)
-    }
-
-    fn write_envelope_marked(
-        self,
-        instrumentation_key: &str,
-        sample_rate: f64,
-        out: &mut Vec<u8>,
-        marks: &mut Marks,
-    ) -> serde_json::Result<()> {
-        self.finish()
-            .write_envelope_marked(Some(instrumentation_key), sample_rate, out, marks)
-    }
-}
-
 /// Sends records to Application Insights: a queue bounded by memory
-/// ([`ExportConfig::queue_max_bytes`]), where records wait packed into chunks of bytes
-/// (~110 bytes for a typical tool call, deflated while a burst keeps the queue more than
-/// half full), in front of the exporter's worker (batching,
-/// gzip, retries, spool). Accepting never blocks; a full queue drops and counts.
+/// ([`ExportConfig::queue_max_bytes`]) in front of the exporter's worker thread (batching,
+/// scrubbing, envelopes, gzip, retries, spool). Accepting never blocks and does not wake
+/// the worker per record; a full queue drops and counts.
 ///
 /// ```no_run
 /// use azsdk_telemetry::export::{ExportConfig, HttpSink};
@@ -62,7 +22,7 @@ impl Exportable for PendingRecord {
 /// ```
 #[derive(Debug)]
 pub struct HttpSink {
-    sender: ArenaSender,
+    queue: Arc<Queue>,
     handle: Mutex<Option<ExportHandle>>,
     /// The exporter's last counters, kept when it shuts down.
     final_stats: Mutex<Option<ExportStats>>,
@@ -81,7 +41,7 @@ impl HttpSink {
     /// endpoint off loopback, a value out of range) or the worker cannot
     /// start.
     pub fn start(config: ExportConfig) -> Result<Self, ExportError> {
-        let (sender, handle) = match start_packed(&config) {
+        let (queue, handle) = match start(&config) {
             Err(ExportError::Spool { path, source }) => {
                 tracing::warn!(
                     target: "azsdk_telemetry::export",
@@ -89,7 +49,7 @@ impl HttpSink {
                     error = %source,
                     "the spool directory cannot be used; sending without a spool"
                 );
-                start_packed(&ExportConfig {
+                start(&ExportConfig {
                     spool_dir: None,
                     ..config
                 })?
@@ -97,7 +57,7 @@ impl HttpSink {
             started => started?,
         };
         Ok(HttpSink {
-            sender,
+            queue,
             handle: Mutex::new(Some(handle)),
             final_stats: Mutex::new(None),
         })
@@ -111,20 +71,7 @@ impl HttpSink {
 
 impl Sink for HttpSink {
     fn accept(&self, record: PendingRecord) {
-        self.sender.send(record);
-    }
-
-    fn accept_tool_call(&self, call: &ToolCallParts<'_>) -> bool {
-        self.sender.send_tool(call.tool, call.context);
-        true
-    }
-
-    fn would_accept(&self) -> bool {
-        self.sender.has_room()
-    }
-
-    fn count_refused(&self, is_failure: bool) {
-        self.sender.count_refused(is_failure);
+        self.queue.send(record);
     }
 
     fn flush(&self, timeout: Duration) -> bool {

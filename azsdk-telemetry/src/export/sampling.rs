@@ -20,10 +20,6 @@ impl Sampler {
         Self { rate }
     }
 
-    /// The percentage of successes kept.
-    pub(crate) fn rate(&self) -> f64 {
-        self.rate.min(100.0)
-    }
 
     /// `Some(sample_rate)` to keep the item, `None` to drop it. Failures are always kept and
     /// stamped 100 (each stands for itself); kept successes are stamped with the rate, so

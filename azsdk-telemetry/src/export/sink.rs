@@ -11,17 +11,17 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::context::SharedContext;
-use crate::event::pack::ToolView;
-
 use crate::event::{PendingRecord, Record};
 
 /// A destination for records. The layer calls [`Sink::accept`] on the thread
 /// that emitted the event, so an implementation must return at once: queue
 /// the record and do I/O elsewhere, or count it as dropped.
 ///
-/// Records arrive unscrubbed; [`PendingRecord::finish`] is the only way to
-/// read them, so every sink stores and sends scrubbed data.
+/// Every record of the layer arrives here, and only here: the built-in sinks and a
+/// sink of your own see the same records. They arrive unscrubbed;
+/// [`PendingRecord::finish`] is the only way to read them, so every sink stores and
+/// sends scrubbed data, and [`Record::write_envelope`] gives the bytes the built-in
+/// sinks store and send.
 ///
 /// ```
 /// use azsdk_telemetry::export::{Sink, SinkStats};
@@ -40,33 +40,6 @@ use crate::event::{PendingRecord, Record};
 pub trait Sink: Send + Sync + 'static {
     /// Takes one record. Must not block.
     fn accept(&self, record: PendingRecord);
-
-    /// Takes a tool call from its borrowed parts, so that no record is built for it:
-    /// `true` when taken (or dropped and counted, as [`accept`](Sink::accept) would),
-    /// `false` to be given the record instead, which the default does. Asked only after
-    /// [`would_accept`](Sink::would_accept) said yes. For the framework's own queue; not a
-    /// stable API.
-    #[doc(hidden)]
-    fn accept_tool_call(&self, call: &ToolCallParts<'_>) -> bool {
-        let _ = call;
-        false
-    }
-
-    /// Whether [`accept`](Sink::accept) would take a record now: a cheap check the
-    /// tool-call hand-off makes before it builds the record. `false` means the record would
-    /// be dropped (an exporter's queue is full); the caller then does not build it and calls
-    /// [`count_refused`](Sink::count_refused) instead. The default is `true`.
-    fn would_accept(&self) -> bool {
-        true
-    }
-
-    /// Counts a record that was not built because [`would_accept`](Sink::would_accept)
-    /// returned `false`, exactly as [`accept`](Sink::accept) would have counted its drop.
-    /// `is_failure` is what [`PendingRecord::is_failure`] would have said. The default
-    /// does nothing (the default `would_accept` never refuses).
-    fn count_refused(&self, is_failure: bool) {
-        let _ = is_failure;
-    }
 
     /// Waits until every record accepted so far is stored or sent, or until
     /// `timeout` has passed. Returns whether everything was flushed.
@@ -100,22 +73,6 @@ pub trait Sink: Send + Sync + 'static {
     }
 }
 
-/// A tool call's borrowed parts and the context it is recorded in, for
-/// [`Sink::accept_tool_call`]. Opaque outside the framework.
-#[doc(hidden)]
-pub struct ToolCallParts<'a> {
-    pub(crate) tool: ToolView<'a>,
-    pub(crate) context: &'a SharedContext,
-}
-
-impl std::fmt::Debug for ToolCallParts<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ToolCallParts")
-            .field("tool_name", &self.tool.name)
-            .finish_non_exhaustive()
-    }
-}
-
 /// A sink's delivery counters.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SinkStats {
@@ -130,15 +87,6 @@ pub struct SinkStats {
 impl<T: Sink + ?Sized> Sink for Arc<T> {
     fn accept(&self, record: PendingRecord) {
         (**self).accept(record)
-    }
-    fn accept_tool_call(&self, call: &ToolCallParts<'_>) -> bool {
-        (**self).accept_tool_call(call)
-    }
-    fn would_accept(&self) -> bool {
-        (**self).would_accept()
-    }
-    fn count_refused(&self, is_failure: bool) {
-        (**self).count_refused(is_failure)
     }
     fn flush(&self, timeout: Duration) -> bool {
         (**self).flush(timeout)
@@ -155,6 +103,17 @@ impl<T: Sink + ?Sized> Sink for Arc<T> {
     fn export_stats(&self) -> Option<super::ExportStats> {
         (**self).export_stats()
     }
+}
+
+/// The envelope line of a local sink: no instrumentation key, nothing sampled. A record
+/// whose time cannot be written gives an empty line (and a warning).
+fn envelope_line(record: &Record) -> Vec<u8> {
+    let mut line = Vec::with_capacity(1024);
+    if let Err(error) = record.write_envelope(None, 100.0, &mut line) {
+        tracing::warn!(target: "azsdk_telemetry::export", %error, "a record could not be written");
+        line.clear();
+    }
+    line
 }
 
 /// Keeps finished records in memory: for tests and for inspecting telemetry.
@@ -180,12 +139,20 @@ impl MemorySink {
         self.lock().clone()
     }
 
-    /// The envelopes of the records received so far, as they would be sent.
+    /// The envelopes of the records received so far, as they would be sent: the lines
+    /// [`Record::write_envelope`] writes (without an instrumentation key, at a 100 %
+    /// sample rate), read back.
     pub fn envelopes(&self) -> Vec<Value> {
-        self.lock()
+        self.lines()
             .iter()
-            .map(|record| record.to_envelope(None, 100.0))
+            .filter_map(|line| serde_json::from_slice(line).ok())
             .collect()
+    }
+
+    /// The envelope lines of the records received so far, byte for byte as the JSONL
+    /// sink writes them and the exporter sends them (without an instrumentation key).
+    pub fn lines(&self) -> Vec<Vec<u8>> {
+        self.lock().iter().map(envelope_line).collect()
     }
 
     /// Forgets every record received so far.
@@ -347,9 +314,9 @@ impl Writer {
     }
 
     fn write(&mut self, record: Record) {
-        let line = record.to_envelope(None, 100.0).to_string();
+        let line = envelope_line(&record);
         let written = self.file().and_then(|file| {
-            file.write_all(line.as_bytes())?;
+            file.write_all(&line)?;
             file.write_all(b"\n")
         });
         match written {

@@ -19,7 +19,6 @@ pub use builder::{BuildError, TelemetryBuilder};
 pub use handle::{TelemetryHandle, TelemetryStats, DEFAULT_SHUTDOWN_DEADLINE};
 
 use self::core::Core;
-pub(crate) use self::core::{dispatch_tool_call, emit_tool_call};
 use self::filter::OwnEvents;
 
 /// The telemetry layer: install it in a `tracing_subscriber` registry beside
