@@ -519,10 +519,8 @@ impl Promoted {
             let len = u32::from_le_bytes(*len) as usize;
             let (text, after) = after.split_at_checked(len)?;
             rest = after;
-            // SAFETY: the buffer is only written by `push`, as a length and then the
-            // bytes of a `&str` of that length, so every text read back at its length
-            // is a whole `&str` as it was given: valid UTF-8.
-            Some(unsafe { std::str::from_utf8_unchecked(text) })
+            // Written by `push` from a `&str`: always valid, checked all the same.
+            std::str::from_utf8(text).ok()
         };
         std::iter::from_fn(move || Some((text()?, text()?)))
     }

@@ -15,6 +15,8 @@
 //! The flow, one direction: tool fn → typed event → `tracing` event →
 //! [`TelemetryLayer`] → [`PendingRecord`] → sink → [`Record`] → envelope.
 
+#![deny(missing_docs, unreachable_pub, unsafe_code)]
+
 pub mod args;
 pub mod classify;
 pub mod config;

@@ -3,9 +3,10 @@
 //! panic and always give a `toolArgs` that is valid JSON (a JSON object) within
 //! `TOOL_ARGS_MAX_BYTES` on the wire.
 
-use azsdk_telemetry::export::fuzzing;
+use azsdk_telemetry::export::MemorySink;
 use azsdk_telemetry::sanitize::limits::TOOL_ARGS_MAX_BYTES;
-use azsdk_telemetry::{ArgsRecorder, ContextSnapshot, TelemetryArgs, ToolExecuted};
+use azsdk_telemetry::{ArgsRecorder, TelemetryArgs, TelemetryLayer, ToolExecuted};
+use tracing_subscriber::layer::SubscriberExt;
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -116,12 +117,27 @@ fn on_the_wire(args: &impl TelemetryArgs) -> (String, Value) {
         dimensions: dimensions.into_iter().collect(),
         ..ToolExecuted::default()
     };
-    let envelope = fuzzing::envelope(event, ContextSnapshot::default(), Some("k"), 100.0);
+    let envelope = envelope_of(&event);
     let wire = envelope["data"]["baseData"]["properties"]["toolArgs"]
         .as_str()
         .expect("toolArgs is a string property")
         .to_owned();
     (wire.clone(), parse_object(&wire, &json))
+}
+
+/// The envelope of `event` as the layer's sinks write it.
+fn envelope_of(event: &ToolExecuted) -> Value {
+    let memory = MemorySink::new();
+    let (layer, _handle) = TelemetryLayer::builder()
+        .ignore_environment()
+        .lifecycle_events(false)
+        .crash_reporting(false)
+        .sink(memory.clone())
+        .build::<tracing_subscriber::Registry>()
+        .expect("the layer builds");
+    let subscriber = tracing_subscriber::registry().with(layer);
+    tracing::subscriber::with_default(subscriber, || event.emit());
+    memory.envelopes().pop().expect("one envelope")
 }
 
 fn parse_object(wire: &str, recorded: &str) -> Value {

@@ -22,10 +22,10 @@ use std::net::IpAddr;
 pub const CONNECTION_STRING_ENV: &str = "APPLICATIONINSIGHTS_CONNECTION_STRING";
 
 /// The global ingestion endpoint used when the connection string names none.
-pub const DEFAULT_INGESTION_ENDPOINT: &str = "https://dc.services.visualstudio.com";
+pub(crate) const DEFAULT_INGESTION_ENDPOINT: &str = "https://dc.services.visualstudio.com";
 
 /// Longest connection string accepted (the limit the .NET SDK enforces).
-pub const MAX_CONNECTION_STRING_LEN: usize = 4096;
+pub(crate) const MAX_CONNECTION_STRING_LEN: usize = 4096;
 
 /// A parsed Application Insights connection string.
 ///

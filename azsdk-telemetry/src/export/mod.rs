@@ -128,11 +128,11 @@ pub(crate) struct FlushReport {
     /// Everything queued before the call was sent, refused, or spooled before the deadline.
     /// `false` when the deadline came first (the worker then spools what is left as soon as
     /// it can) or the worker is gone.
-    pub completed: bool,
+    pub(crate) completed: bool,
     /// Time spent in the call (never much beyond the timeout).
-    pub elapsed: Duration,
+    pub(crate) elapsed: Duration,
     /// Counters when the call returned.
-    pub stats: ExportStats,
+    pub(crate) stats: ExportStats,
 }
 
 /// Validates `config`, opens the spool, and starts the worker thread: the queue to send
@@ -257,27 +257,18 @@ fn spool_margin(timeout: Duration) -> Duration {
 
 impl ExportHandle {
     /// Sends or spools everything queued before this call, returning by `timeout`.
-    ///
-    /// ```no_run
-    /// # fn demo(handle: &azsdk_telemetry::export::ExportHandle) {
-    /// let report = handle.flush(std::time::Duration::from_secs(2));
-    /// if !report.completed {
-    ///     eprintln!("telemetry flush timed out");
-    /// }
-    /// # }
-    /// ```
-    pub fn flush(&self, timeout: Duration) -> FlushReport {
+    pub(crate) fn flush(&self, timeout: Duration) -> FlushReport {
         self.request(ControlKind::Flush, timeout)
     }
 
     /// Flushes like [`flush`](Self::flush), then stops the worker; later `send`s are dropped
     /// and counted as `closed`.
-    pub fn shutdown(mut self, timeout: Duration) -> FlushReport {
+    pub(crate) fn shutdown(mut self, timeout: Duration) -> FlushReport {
         self.shutdown_inner(timeout)
     }
 
     /// Current counters. See [`ExportStats`] for the balance they obey.
-    pub fn stats(&self) -> ExportStats {
+    pub(crate) fn stats(&self) -> ExportStats {
         self.counters.snapshot()
     }
 

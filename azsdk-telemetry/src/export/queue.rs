@@ -244,7 +244,8 @@ mod tests {
     #[test]
     fn a_batch_is_ready_when_full_when_old_or_past_the_high_water_mark() {
         let age = Duration::from_secs(60);
-        let (queue, _) = queue(100, usize::MAX, 3);
+        let (full, _) = queue(100, usize::MAX, 3);
+        let queue = full;
         let now = Instant::now();
         assert!(!queue.is_ready(now, age), "empty");
         queue.send(record(true));
@@ -259,11 +260,11 @@ mod tests {
         assert!(queue.due(age).is_none());
 
         let size = one_record_bytes();
-        let (queue, _) = queue(100, size * 4, 100);
-        queue.send(record(true));
-        assert!(!queue.is_ready(Instant::now(), age));
-        queue.send(record(true));
-        assert!(queue.is_ready(Instant::now(), age), "half the budget");
+        let (small, _) = tests::queue(100, size * 4, 100);
+        small.send(record(true));
+        assert!(!small.is_ready(Instant::now(), age));
+        small.send(record(true));
+        assert!(small.is_ready(Instant::now(), age), "half the budget");
     }
 
     #[test]

@@ -5,7 +5,7 @@ use serde::Deserialize;
 /// The service's response body (`TrackResponse` in the ingestion swagger).
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
-pub struct TrackResponse {
+pub(crate) struct TrackResponse {
     /// Items the service read.
     #[serde(default)]
     pub items_received: u64,
@@ -20,7 +20,7 @@ pub struct TrackResponse {
 /// One rejected item.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
-pub struct ItemError {
+pub(crate) struct ItemError {
     /// Position of the item in the request.
     pub index: usize,
     /// Status for that item.
@@ -31,13 +31,13 @@ pub struct ItemError {
 }
 
 /// Whole-request statuses worth another try (the item status codes use the same rule).
-pub fn is_retriable_status(code: u16) -> bool {
+pub(crate) fn is_retriable_status(code: u16) -> bool {
     matches!(code, 408 | 429 | 500 | 502 | 503 | 504)
 }
 
 /// What to do with each item of a batch after one answer.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     /// Accepted and stored.
     pub accepted: usize,
     /// Indexes (into the request) to send again.
@@ -56,7 +56,7 @@ pub struct Outcome {
 /// * 206 with an unreadable body: everything is resent (duplicates beat losses).
 /// * 408, 429, 500, 502, 503, 504 (without a usable body): all resent.
 /// * anything else (400, 401, 402, 403, 404, ...): all rejected.
-pub fn classify(status: u16, body: &[u8], len: usize) -> Outcome {
+pub(crate) fn classify(status: u16, body: &[u8], len: usize) -> Outcome {
     let all_retry = || Outcome {
         retry: (0..len).collect(),
         ..Outcome::default()

@@ -61,7 +61,7 @@ impl RetryPolicy {
 }
 
 /// Parses a `Retry-After` value: delay-seconds or an HTTP date. A date in the past gives zero.
-pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     if value.is_empty() {
         return None;

@@ -9,10 +9,10 @@ use super::connection_string::is_loopback;
 use super::retry::parse_retry_after;
 
 /// Most redirects followed for one request.
-pub const MAX_REDIRECTS: usize = 10;
+pub(crate) const MAX_REDIRECTS: usize = 10;
 
 /// Host suffixes a redirect may lead to (besides loopback and the configured host).
-pub const REDIRECT_ALLOWED_SUFFIXES: &[&str] = &[
+pub(crate) const REDIRECT_ALLOWED_SUFFIXES: &[&str] = &[
     ".applicationinsights.azure.com",
     ".monitor.azure.com",
     ".services.visualstudio.com",
@@ -27,7 +27,7 @@ const MAX_RESPONSE_BODY: usize = 256 * 1024;
 /// A request that produced no usable HTTP answer. Messages never include the key (it is
 /// only inside the gzip body) and name the endpoint host at most.
 #[derive(Debug, thiserror::Error)]
-pub enum TransportError {
+pub(crate) enum TransportError {
     /// Connect, TLS, timeout or I/O failure.
     #[error("request to the ingestion endpoint failed: {0}")]
     Http(#[source] reqwest::Error),
@@ -44,7 +44,7 @@ pub enum TransportError {
 
 /// An HTTP answer from the service (after redirects).
 #[derive(Debug, Clone)]
-pub struct Answer {
+pub(crate) struct Answer {
     /// HTTP status.
     pub status: u16,
     /// Parsed `Retry-After`, if any.

@@ -144,6 +144,7 @@ where
     }
 
     #[doc(hidden)]
+    #[allow(unsafe_code)] // the trait demands it
     unsafe fn downcast_raw(&self, id: TypeId) -> Option<*const ()> {
         if id == TypeId::of::<Self>() {
             return Some(self as *const Self as *const ());

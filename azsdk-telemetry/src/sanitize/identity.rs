@@ -104,7 +104,7 @@ pub(crate) struct Identity {
 impl Identity {
     /// Reads the environment: `USER`/`USERNAME`/`LOGNAME`, `HOSTNAME`/`COMPUTERNAME` (or
     /// `/etc/hostname`), `HOME`/`USERPROFILE`.
-    pub fn detect() -> Self {
+    pub(crate) fn detect() -> Self {
         let var = |names: &[&str]| {
             names
                 .iter()
@@ -149,7 +149,7 @@ pub(crate) fn usable_name(name: &str) -> bool {
 }
 
 impl IdentityMatcher {
-    pub fn new(id: &Identity) -> Self {
+    pub(crate) fn new(id: &Identity) -> Self {
         let mut literals: Vec<String> = Vec::new();
         let mut kinds = Vec::new();
         let mut add = |lit: String, kind: Kind| {
@@ -228,12 +228,12 @@ impl IdentityMatcher {
     }
 
     /// Spans of the home directory only (replaced by `~` before path scrubbing).
-    pub fn home_spans(&self, text: &str, spans: &mut Vec<Span>) {
+    pub(crate) fn home_spans(&self, text: &str, spans: &mut Vec<Span>) {
         self.spans(text, spans, true);
     }
 
     /// Spans of user and host names.
-    pub fn name_spans(&self, text: &str, spans: &mut Vec<Span>) {
+    pub(crate) fn name_spans(&self, text: &str, spans: &mut Vec<Span>) {
         self.spans(text, spans, false);
     }
 
