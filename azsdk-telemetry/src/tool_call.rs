@@ -159,7 +159,8 @@ impl ToolCall {
                 custom.insert(dimension, value);
             }
         }
-        let custom = (!custom.is_empty()).then(|| serde_json::to_string(&custom).unwrap_or_default());
+        let custom =
+            (!custom.is_empty()).then(|| serde_json::to_string(&custom).unwrap_or_default());
         emit_tool(&fields, custom.as_deref());
     }
 }

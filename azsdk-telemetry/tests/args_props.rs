@@ -6,9 +6,9 @@
 use azsdk_telemetry::export::MemorySink;
 use azsdk_telemetry::sanitize::limits::TOOL_ARGS_MAX_BYTES;
 use azsdk_telemetry::{ArgsRecorder, TelemetryArgs, TelemetryLayer, ToolExecuted};
-use tracing_subscriber::layer::SubscriberExt;
 use proptest::prelude::*;
 use serde_json::Value;
+use tracing_subscriber::layer::SubscriberExt;
 
 #[derive(Debug, TelemetryArgs)]
 struct Flat {

@@ -24,33 +24,57 @@ pub(crate) fn from_ms(ms: f64) -> Duration {
     }
 }
 
-/// Collects the fields of one framework event. Unknown fields are ignored, so
-/// a newer emitter never breaks an older layer.
+/// Most fields of each kind one event carries (a `ToolExecuted` has 13 text fields);
+/// fields past these are ignored like unknown ones.
+const TEXTS: usize = 16;
+const SCALARS: usize = 4;
+
+/// Collects the fields of one framework event, in place (no allocation but the texts'
+/// own). Unknown fields are ignored, so a newer emitter never breaks an older layer.
 #[derive(Default)]
 pub(crate) struct FieldCollector {
-    strings: Vec<(&'static str, String)>,
-    flags: Vec<(&'static str, bool)>,
-    numbers: Vec<(&'static str, f64)>,
+    strings: [(&'static str, Option<String>); TEXTS],
+    texts: usize,
+    flags: [(&'static str, bool); SCALARS],
+    flag_count: usize,
+    numbers: [(&'static str, f64); SCALARS],
+    number_count: usize,
 }
 
 impl FieldCollector {
     fn take_string(&mut self, name: &str) -> Option<String> {
-        let index = self.strings.iter().position(|(key, _)| *key == name)?;
-        Some(self.strings.swap_remove(index).1)
+        self.strings[..self.texts]
+            .iter_mut()
+            .find(|(key, _)| *key == name)
+            .and_then(|(_, value)| value.take())
     }
 
     fn flag(&self, name: &str) -> Option<bool> {
-        self.flags
+        self.flags[..self.flag_count]
             .iter()
             .find(|(key, _)| *key == name)
             .map(|(_, value)| *value)
     }
 
     fn number(&self, name: &str) -> Option<f64> {
-        self.numbers
+        self.numbers[..self.number_count]
             .iter()
             .find(|(key, _)| *key == name)
             .map(|(_, value)| *value)
+    }
+
+    fn push_string(&mut self, name: &'static str, value: String) {
+        if let Some(slot) = self.strings.get_mut(self.texts) {
+            *slot = (name, Some(value));
+            self.texts += 1;
+        }
+    }
+
+    fn push_number(&mut self, name: &'static str, value: f64) {
+        if let Some(slot) = self.numbers.get_mut(self.number_count) {
+            *slot = (name, value);
+            self.number_count += 1;
+        }
     }
 
     /// Rebuilds the typed event named `name` (the callsite's name), or `None`
@@ -109,29 +133,32 @@ impl FieldCollector {
 
 impl Visit for FieldCollector {
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.strings.push((field.name(), value.to_owned()));
+        self.push_string(field.name(), value.to_owned());
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.flags.push((field.name(), value));
+        if let Some(slot) = self.flags.get_mut(self.flag_count) {
+            *slot = (field.name(), value);
+            self.flag_count += 1;
+        }
     }
 
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.numbers.push((field.name(), value));
+        self.push_number(field.name(), value);
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.numbers.push((field.name(), value as f64));
+        self.push_number(field.name(), value as f64);
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.numbers.push((field.name(), value as f64));
+        self.push_number(field.name(), value as f64);
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         // `message` and any field recorded through Debug: only strings we know are kept.
         if field.name() != "message" {
-            self.strings.push((field.name(), format!("{value:?}")));
+            self.push_string(field.name(), format!("{value:?}"));
         }
     }
 }

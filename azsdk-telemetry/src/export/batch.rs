@@ -69,7 +69,10 @@ impl Batch {
     /// Never in practice: flate2 writing to memory cannot fail.
     pub(crate) fn gzip(&self) -> std::io::Result<Vec<u8>> {
         let joined = &self.text[..self.text.len().saturating_sub(1)];
-        let mut gz = GzEncoder::new(Vec::with_capacity(joined.len() / 8 + 64), Compression::fast());
+        let mut gz = GzEncoder::new(
+            Vec::with_capacity(joined.len() / 8 + 64),
+            Compression::fast(),
+        );
         gz.write_all(joined)?;
         gz.finish()
     }
@@ -92,7 +95,10 @@ mod tests {
     fn the_body_is_the_lines_joined_by_newlines() {
         let batch = Batch::from_lines([&b"{\"a\":1}"[..], b"{}", b"{\"b\":\"\\n\"}"]);
         assert_eq!(batch.len(), 3);
-        assert_eq!(gunzip(&batch.gzip().unwrap()), "{\"a\":1}\n{}\n{\"b\":\"\\n\"}");
+        assert_eq!(
+            gunzip(&batch.gzip().unwrap()),
+            "{\"a\":1}\n{}\n{\"b\":\"\\n\"}"
+        );
         assert_eq!(gunzip(&Batch::default().gzip().unwrap()), "");
     }
 

@@ -106,7 +106,11 @@ impl Serialize for Properties<'_> {
 }
 
 impl Record {
-    fn envelope<'a>(&'a self, instrumentation_key: Option<&'a str>, sample_rate: f64) -> Envelope<'a> {
+    fn envelope<'a>(
+        &'a self,
+        instrumentation_key: Option<&'a str>,
+        sample_rate: f64,
+    ) -> Envelope<'a> {
         Envelope {
             ver: 1,
             name: ENVELOPE_NAME,
@@ -141,8 +145,7 @@ impl Record {
     /// # }
     /// ```
     pub fn to_envelope(&self, instrumentation_key: Option<&str>, sample_rate: f64) -> Value {
-        serde_json::to_value(self.envelope(instrumentation_key, sample_rate))
-            .unwrap_or(Value::Null)
+        serde_json::to_value(self.envelope(instrumentation_key, sample_rate)).unwrap_or(Value::Null)
     }
 
     /// Writes the JSON text of [`to_envelope`](Record::to_envelope) to `out`: the bytes
@@ -310,7 +313,9 @@ mod tests {
             record.set_time(time);
             let record = record.finish();
             let mut line = Vec::new();
-            record.write_envelope(None, 100.0, &mut line).map(|()| record.to_envelope(None, 100.0))
+            record
+                .write_envelope(None, 100.0, &mut line)
+                .map(|()| record.to_envelope(None, 100.0))
         };
         let time = SystemTime::UNIX_EPOCH + Duration::from_millis(1_760_658_297_217);
         assert_eq!(at(time).unwrap()["time"], "2025-10-16T23:44:57.217000Z");

@@ -113,9 +113,8 @@ impl Queue {
         if len == 1 {
             state.first_at = Some(Instant::now());
         }
-        let wake = len == 1
-            || len == self.limits.batch
-            || (was_below && state.bytes >= self.high_water());
+        let wake =
+            len == 1 || len == self.limits.batch || (was_below && state.bytes >= self.high_water());
         drop(state);
         self.counters.queued.fetch_add(1, Relaxed);
         if wake {

@@ -20,7 +20,6 @@ impl Sampler {
         Self { rate }
     }
 
-
     /// `Some(sample_rate)` to keep the item, `None` to drop it. Failures are always kept and
     /// stamped 100 (each stands for itself); kept successes are stamped with the rate, so
     /// Application Insights counts each as `100 / rate` items (`itemCount`).

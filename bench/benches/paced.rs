@@ -1,0 +1,160 @@
+//! Per-call cost where users are: calls paced at a steady rate that every stack accepts
+//! (1,000/s and 10,000/s), each call timed on the calling thread, p50 and p99, ours and the
+//! peer stack in the same sitting, both posting to one loopback collector. Then the refused
+//! path (our queue full) on its own, in a saturated loop: what a call costs when telemetry
+//! drops it, which no user at these rates sees.
+//!
+//! ```text
+//! cargo bench -p azsdk-telemetry-bench --bench paced               # 1,000/s and 10,000/s, 3 sittings
+//! cargo bench -p azsdk-telemetry-bench --bench paced -- 5000 4     # one rate, 4 sittings
+//! ```
+//!
+//! Each sitting runs ours, then the peer, for 3 s at the rate (after 0.5 s of warm-up whose
+//! calls are not counted), with the stack installed as the thread's default subscriber.
+//! Pacing sleeps until each call is due; a call is timed from just before it starts to just
+//! after it returns.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use azsdk_telemetry_bench::tools::{self, GenerateArgs};
+use azsdk_telemetry_bench::{ours, Collector};
+
+#[path = "common/peer.rs"]
+mod peer;
+
+const WARM_UP: Duration = Duration::from_millis(500);
+const RUN: Duration = Duration::from_secs(3);
+
+/// Times each call of `call` at `per_second`, after the warm-up: nanoseconds, sorted.
+fn paced(per_second: u64, mut call: impl FnMut()) -> Vec<u64> {
+    let interval = Duration::from_secs_f64(1.0 / per_second as f64);
+    let start = Instant::now();
+    let total = ((WARM_UP + RUN).as_secs_f64() * per_second as f64) as u64;
+    let warm = (WARM_UP.as_secs_f64() * per_second as f64) as u64;
+    let mut times = Vec::with_capacity((total - warm) as usize);
+    for n in 0..total {
+        let due = start + interval * n as u32;
+        let now = Instant::now();
+        if due > now {
+            std::thread::sleep(due - now);
+        }
+        let before = Instant::now();
+        call();
+        let took = before.elapsed();
+        if n >= warm {
+            times.push(took.as_nanos() as u64);
+        }
+    }
+    times.sort_unstable();
+    times
+}
+
+fn percentile(sorted: &[u64], p: f64) -> u64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted.get(i).copied().unwrap_or(0)
+}
+
+struct Figures {
+    p50: u64,
+    p99: u64,
+}
+
+fn figures(times: &[u64]) -> Figures {
+    Figures {
+        p50: percentile(times, 0.50),
+        p99: percentile(times, 0.99),
+    }
+}
+
+fn ours_at(cs: &str, per_second: u64, args: &GenerateArgs) -> Figures {
+    let (dispatch, handle) = ours::dispatch(cs, "paced", |c| c);
+    let times = tracing::dispatcher::with_default(&dispatch, || {
+        paced(per_second, || {
+            let _ = black_box(tools::ours(black_box(args)));
+        })
+    });
+    handle.flush(Duration::from_secs(10));
+    let stats = handle.export_stats().unwrap_or_default();
+    assert_eq!(
+        stats.dropped.total(),
+        0,
+        "ours dropped at {per_second}/s: the run is not on the accepted path: {stats:?}"
+    );
+    figures(&times)
+}
+
+fn peer_at(cs: &str, per_second: u64, args: &GenerateArgs) -> Figures {
+    let (dispatch, provider) = peer::dispatch(cs, None);
+    let times = tracing::dispatcher::with_default(&dispatch, || {
+        paced(per_second, || {
+            let _ = black_box(tools::instrumented(black_box(args)));
+        })
+    });
+    let _ = provider.force_flush();
+    let _ = provider.shutdown();
+    figures(&times)
+}
+
+/// Our refused path: a queue that holds one record and an endpoint slow to answer, so
+/// nearly every call in a tight loop finds the queue full.
+fn ours_refused(cs: &str, args: &GenerateArgs) -> Figures {
+    let (dispatch, handle) = ours::dispatch(cs, "refused", |c| c.with_queue_capacity(1));
+    let mut times = Vec::with_capacity(200_000);
+    tracing::dispatcher::with_default(&dispatch, || {
+        for _ in 0..200_000 {
+            let before = Instant::now();
+            let _ = black_box(tools::ours(black_box(args)));
+            times.push(before.elapsed().as_nanos() as u64);
+        }
+    });
+    let stats = handle.export_stats().unwrap_or_default();
+    eprintln!(
+        "refused path: {} of {} calls refused (queue full)",
+        stats.dropped.queue_full, stats.emitted
+    );
+    times.sort_unstable();
+    figures(&times)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let rates: Vec<u64> = match args.first().and_then(|r| r.parse().ok()) {
+        Some(rate) => vec![rate],
+        None => vec![1_000, 10_000],
+    };
+    let sittings: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(3);
+    let mut collector = Collector::spawn(env!("CARGO_BIN_EXE_bench-collector"));
+    let cs = collector.connection_string().to_owned();
+    let call = GenerateArgs::typical();
+    println!(
+        "| rate | sitting | ours p50 | peer p50 | p50 ratio | ours p99 | peer p99 | p99 ratio |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for &rate in &rates {
+        for sitting in 1..=sittings {
+            let ours = ours_at(&cs, rate, &call);
+            let peer = peer_at(&cs, rate, &call);
+            let ratio = |a: u64, b: u64| a as f64 / b.max(1) as f64;
+            println!(
+                "| {rate}/s | {sitting} | {:.2} µs | {:.2} µs | {:.2}× | {:.2} µs | {:.2} µs | {:.2}× |",
+                ours.p50 as f64 / 1e3,
+                peer.p50 as f64 / 1e3,
+                ratio(ours.p50, peer.p50),
+                ours.p99 as f64 / 1e3,
+                peer.p99 as f64 / 1e3,
+                ratio(ours.p99, peer.p99),
+            );
+        }
+    }
+    let refused = ours_refused(&cs, &call);
+    println!(
+        "refused path (ours, queue full, saturated loop): p50 {:.2} µs, p99 {:.2} µs",
+        refused.p50 as f64 / 1e3,
+        refused.p99 as f64 / 1e3
+    );
+    eprintln!("collector accepted {} envelopes", collector.accepted());
+}
