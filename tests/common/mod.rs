@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use azsdk_telemetry::export::{ExportConfig, ExportStats, HttpSink, RetryPolicy, Sink};
-use azsdk_telemetry::{ConnectionString, TelemetryBuilder, TelemetryHandle, TelemetryLayer, ToolExecuted};
+use azsdk_telemetry::{
+    ConnectionString, TelemetryBuilder, TelemetryHandle, TelemetryLayer, ToolExecuted,
+};
 use azsdk_telemetry_testkit::IngestionServer;
 use serde_json::Value;
 use tracing_subscriber::layer::SubscriberExt;

@@ -30,21 +30,14 @@ pub struct ExportConfig {
     pub max_batch: usize,
     /// Longest time an item waits for its batch to fill (default 5 s).
     pub max_batch_age: Duration,
-    /// Items the hand-off queue holds before [`ExportSender::send`](super::ExportSender::send)
-    /// starts dropping (default 1,048,576). [`queue_max_bytes`](Self::queue_max_bytes) is
-    /// the bound that usually applies first; this one caps the count of small items.
+    /// Records the queue holds before it starts dropping them (default 1,048,576).
+    /// [`queue_max_bytes`](Self::queue_max_bytes) is the bound that usually applies first.
     pub queue_capacity: usize,
-    /// Memory the queued items may take, as each item reports it
-    /// ([`Exportable::queued_bytes`](super::Exportable::queued_bytes)), before
-    /// [`ExportSender::send`](super::ExportSender::send) starts dropping (default 32 MiB).
-    /// A burst is absorbed up to this budget, whatever the size of its items, and the
-    /// worker drains it at its own pace; the worker holds at most one batch in flight on
-    /// top of it. [`HttpSink`](super::HttpSink) packs a typical tool call into ~110 bytes,
-    /// so the default holds ~300k calls, and under a burst (more than half the budget in
-    /// use) its worker deflates the waiting chunks, ~10 times smaller: a 1M-call burst
-    /// took ~20 MiB. At shutdown, what the deadline leaves no time to
-    /// send or spool is counted as
-    /// [`unsent_at_shutdown`](super::DropStats::unsent_at_shutdown).
+    /// Memory the queued records may take (each record's own size and what it owns on the
+    /// heap, ~0.5 KB for a typical tool call) before the queue starts dropping them,
+    /// counted as `queue_full` (default 32 MiB). Past half of it the worker is woken to
+    /// drain the queue. At shutdown, what the deadline leaves no time to send or spool is
+    /// counted as [`unsent_at_shutdown`](super::DropStats::unsent_at_shutdown).
     pub queue_max_bytes: usize,
     /// Directory for batches that could not be delivered; `None` disables the spool.
     /// [`ExportConfig::default_spool_dir`] gives a per-user location.
@@ -64,7 +57,9 @@ pub struct ExportConfig {
     pub request_timeout: Duration,
     /// Retries of a batch before it is spooled (or dropped without a spool).
     pub retry: RetryPolicy,
-    /// Deadline used when the [`ExportHandle`](super::ExportHandle) is dropped (default 2 s).
+    /// Deadline of the stop when an [`HttpSink`](super::HttpSink) is dropped without being
+    /// shut down (default 2 s); the layer's handle shuts its sink down within its own
+    /// deadline first.
     pub drop_timeout: Duration,
 }
 

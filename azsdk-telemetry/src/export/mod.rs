@@ -208,6 +208,9 @@ fn spawn_worker(
                 }
             };
             let _ = ready_tx.send(Ok(()));
+            // The scrubber's patterns are compiled on first use: here, off the first
+            // batch's deadline and off every calling thread.
+            let _ = crate::sanitize::scrub("password=x user@example.com /home/user/x");
             let worker = Worker::new(
                 queue,
                 control_rx,

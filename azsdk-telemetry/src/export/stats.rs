@@ -2,10 +2,11 @@
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
-/// A snapshot of the exporter's counters, from [`ExportHandle::stats`](super::ExportHandle::stats).
+/// A snapshot of the exporter's counters, from
+/// [`TelemetryHandle::export_stats`](crate::TelemetryHandle::export_stats).
 ///
-/// Items emitted in this process obey, once [`flush`](super::ExportHandle::flush) or
-/// [`shutdown`](super::ExportHandle::shutdown) has returned with nothing left in flight:
+/// Records emitted in this process obey, once a flush or shutdown has returned with
+/// nothing left in flight:
 ///
 /// `emitted == sent + spooled + dropped.total()`
 ///
@@ -14,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 /// in [`SpoolStats`], because they were already counted as `spooled` when written.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ExportStats {
-    /// Calls to [`ExportSender::send`](super::ExportSender::send).
+    /// Records the sink was given.
     pub emitted: u64,
     /// Items the service accepted (HTTP 200, or accepted inside a 206).
     pub sent: u64,

@@ -209,7 +209,13 @@ impl Worker {
                 complete = false;
                 break;
             }
-            let n = self.max_batch.min(budget);
+            // Past the send deadline a batch fails at once: the rest of the budget is
+            // spooled as one file rather than one file per batch.
+            let n = if Instant::now() >= deadline {
+                budget
+            } else {
+                self.max_batch.min(budget)
+            };
             budget -= n;
             let batch = self.take_batch(n);
             self.send(batch, Some(deadline)).await;
