@@ -82,6 +82,8 @@ fn install(stack: Stack, cs: &str) -> Installed {
 /// What the stack itself says it delivered, spooled and dropped (ours counts each; the
 /// peer's processor only logs its drops, so they are derived from the collector's count).
 struct Accounting {
+    /// CPU seconds of our export worker thread, read before it stops.
+    worker_cpu_secs: Option<f64>,
     sent: u64,
     spooled: u64,
     counted_drops: Option<u64>,
@@ -93,6 +95,7 @@ fn drain(installed: Installed) -> Accounting {
             handle.flush(Duration::from_secs(300));
             let stats = handle.export_stats().unwrap_or_default();
             Accounting {
+                worker_cpu_secs: thread_cpu_secs("azsdk-telemetry"),
                 sent: stats.sent,
                 spooled: stats.spooled,
                 counted_drops: Some(stats.dropped.total()),
@@ -102,6 +105,7 @@ fn drain(installed: Installed) -> Accounting {
             let _ = provider.force_flush();
             let _ = provider.shutdown();
             Accounting {
+                worker_cpu_secs: None,
                 sent: 0,
                 spooled: 0,
                 counted_drops: None,
@@ -111,6 +115,7 @@ fn drain(installed: Installed) -> Accounting {
 }
 
 struct Outcome {
+    worker_cpu_secs: Option<f64>,
     emitted: u64,
     emit_secs: f64,
     delivered: u64,
@@ -137,6 +142,7 @@ fn finish(
         );
     }
     Outcome {
+        worker_cpu_secs: accounting.worker_cpu_secs,
         emitted,
         emit_secs,
         delivered,
@@ -155,7 +161,7 @@ fn report(scenario: &str, stack: Stack, extra: &str, o: &Outcome, collector: &mu
         "{scenario} stack={} {extra} emitted={} emit_s={:.3} ns_per_call={:.0} delivered={} spooled={} \
          dropped={} counted_drops={counted} delivered_or_spooled_pct={:.1} e2e_s={:.3} \
          delivered_per_s={:.0} peak_rss_mib={:.1} collector_peak_rss_mib={:.1} \
-         collector_validated={} collector_refused={}",
+         collector_validated={} collector_refused={} worker_cpu_us_per_event={}",
         stack.name(),
         o.emitted,
         o.emit_secs,
@@ -170,7 +176,32 @@ fn report(scenario: &str, stack: Stack, extra: &str, o: &Outcome, collector: &mu
         collector.peak_rss_kib() as f64 / 1024.0,
         collector.validated(),
         collector.refused(),
+        o.worker_cpu_secs.map_or_else(
+            || "n/a".to_owned(),
+            |secs| format!("{:.2}", secs * 1e6 / o.delivered.max(1) as f64)
+        ),
     );
+}
+
+/// CPU seconds (user + system) of this process's threads whose name starts with `prefix`,
+/// from `/proc` (Linux; `None` elsewhere or when none is found).
+fn thread_cpu_secs(prefix: &str) -> Option<f64> {
+    let ticks_per_s = 100.0; // USER_HZ on Linux
+    let mut total = None;
+    for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        if !comm.starts_with(prefix) {
+            continue;
+        }
+        let stat = std::fs::read_to_string(task.path().join("stat")).ok()?;
+        // Fields after the `(comm)`: state is the 1st, utime the 12th, stime the 13th.
+        let rest = stat.rsplit_once(')')?.1;
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let ticks: f64 =
+            fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+        *total.get_or_insert(0.0) += ticks / ticks_per_s;
+    }
+    total
 }
 
 fn collector() -> Collector {
