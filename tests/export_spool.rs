@@ -242,7 +242,6 @@ fn drop_of_the_handle_never_hangs_past_its_deadline() {
     let deadline = azsdk_telemetry::DEFAULT_SHUTDOWN_DEADLINE + Duration::from_millis(100);
     assert!(t.elapsed() < deadline, "{:?}", t.elapsed());
     sender.send(TestItem::ok(99)); // after shutdown: counted, never blocks
-
 }
 
 /// Child half of `a_killed_child_loses_nothing_that_was_spooled` (a no-op when run alone).
