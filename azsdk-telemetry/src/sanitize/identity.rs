@@ -223,7 +223,7 @@ impl IdentityMatcher {
     }
 
     #[cfg(test)]
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.ac.is_none()
     }
 
