@@ -54,7 +54,7 @@ pub enum ConnectionStringError {
     /// The string is empty or only whitespace.
     #[error("the connection string is empty; copy it from the Application Insights resource's Overview page")]
     Empty,
-    /// The string is longer than [`MAX_CONNECTION_STRING_LEN`].
+    /// The string is longer than 4,096 bytes.
     #[error("the connection string is {len} characters long; at most {max} are accepted")]
     TooLong {
         /// Length of the input.
@@ -104,7 +104,7 @@ impl ConnectionString {
     /// Parses a connection string as the official Azure Monitor exporters do.
     ///
     /// Precedence of the endpoint: `IngestionEndpoint`, then `EndpointSuffix` (with
-    /// `Location` as a prefix), then [`DEFAULT_INGESTION_ENDPOINT`]. A repeated key keeps its
+    /// `Location` as a prefix), then the global endpoint (`https://dc.services.visualstudio.com`). A repeated key keeps its
     /// last value. Empty segments (`a=b;;c=d`, a trailing `;`) are ignored. The endpoint is
     /// trimmed and loses its trailing `/`.
     ///
