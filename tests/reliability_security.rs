@@ -9,6 +9,7 @@ mod common;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -20,14 +21,14 @@ fn now_ms() -> u128 {
 }
 
 use azsdk_telemetry::config::Settings;
-use azsdk_telemetry::export::{ExportConfig, ExportError, Exportable, Exporter, HttpSink};
+use azsdk_telemetry::export::{ExportConfig, ExportError};
 use azsdk_telemetry::{
     telemetry_tool, BuildError, ConnectionString, ConnectionStringError, TelemetryLayer,
     ToolExecuted,
 };
 use azsdk_telemetry_testkit::server::Fault;
 use azsdk_telemetry_testkit::{IngestionServer, Mode, TEST_INSTRUMENTATION_KEY};
-use common::{config, TestItem};
+use common::{config, start, try_start, TestItem};
 use tracing_subscriber::prelude::*;
 
 const KEY: &str = "0badc0de-5ec2-4e7a-9c1d-0123456789ab";
@@ -103,14 +104,14 @@ fn plain_http_is_refused_for_every_non_loopback_endpoint() {
 }
 
 #[test]
-fn the_raw_exporter_never_follows_a_redirect_to_plain_http_off_loopback() {
+fn the_exporter_never_follows_a_redirect_to_plain_http_off_loopback() {
     let server = IngestionServer::start();
     for _ in 0..3 {
         server.push_fault(Fault::Redirect {
             location: "http://westus-0.in.applicationinsights.azure.com/v2.1/track".into(),
         });
     }
-    let (sender, handle) = Exporter::<TestItem>::start(config(&server)).unwrap();
+    let (sender, handle) = start(config(&server));
     sender.send(TestItem::ok(1));
     let report = handle.shutdown(Duration::from_secs(3));
     assert!(report.completed);
@@ -180,17 +181,28 @@ fn the_key_is_in_no_error_message() {
     let cs = ConnectionString::parse(&format!("InstrumentationKey={KEY}")).unwrap();
     let bad = ExportConfig::new(cs.clone()).with_queue_capacity(0);
     assert!(!leaks(&format!("{bad:?}"), KEY), "ExportConfig's Debug");
-    let e = Exporter::<TestItem>::start(bad).unwrap_err();
-    assert!(matches!(e, ExportError::InvalidConfig(_)));
-    let tmp = tempfile::tempdir().unwrap();
-    let file = tmp.path().join("file");
-    std::fs::write(&file, b"x").unwrap();
-    let e = Exporter::<TestItem>::start(ExportConfig::new(cs.clone()).with_spool_dir(&file))
-        .unwrap_err();
-    assert!(matches!(e, ExportError::Spool { .. }));
+    let e = try_start(bad, |builder| builder)
+        .err()
+        .expect("an invalid config is an error");
+    assert!(matches!(e, ExportError::InvalidConfig(_)), "{e:?}");
     for text in [e.to_string(), format!("{e:?}")] {
         assert!(!leaks(&text, KEY), "{text}");
     }
+    // A spool directory that cannot be created is no error any more (so no message to
+    // check): the sink starts without a spool and says so in a warning, which
+    // `the_key_is_in_no_log_line_of_faulty_runs` checks with the other log lines.
+    // Nothing is sent here: this key's endpoint is the public one.
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("file");
+    std::fs::write(&file, b"x").unwrap();
+    let (_sender, handle) = try_start(ExportConfig::new(cs.clone()).with_spool_dir(&file), |b| b)
+        .unwrap_or_else(|e| panic!("starts without a spool: {e}"));
+    assert!(handle.shutdown(Duration::from_secs(1)).completed);
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        b"x",
+        "the file is left alone"
+    );
     // The default spool directory is named by a hash of the key, never the key.
     let dir = ExportConfig::default_spool_dir(&cs);
     assert!(dir.is_none_or(|d| !leaks(&d.to_string_lossy(), KEY)));
@@ -230,18 +242,12 @@ fn global_log() -> &'static Buffer {
     })
 }
 
-/// An item whose envelope panics, and one that quotes the key in a property (as an app could).
-struct Nasty(u8);
-
-impl Exportable for Nasty {
-    fn is_failure(&self) -> bool {
-        false
-    }
-    fn into_envelope(self, ikey: &str, rate: f64) -> serde_json::Value {
-        if self.0 == 0 {
-            panic!("this item cannot be serialized");
-        }
-        TestItem::ok(u64::from(self.0)).into_envelope(ikey, rate)
+/// A clock that says "before 1970" for the records `bad` lets through: their envelopes
+/// cannot be written (what a panicking envelope was before one wire path).
+fn clock_with_bad_records(bad: Arc<AtomicBool>) -> impl Fn() -> SystemTime + Send + Sync + 'static {
+    move || match bad.swap(false, Ordering::Relaxed) {
+        true => UNIX_EPOCH - Duration::from_secs(1),
+        false => SystemTime::now(),
     }
 }
 
@@ -279,14 +285,19 @@ fn the_key_is_in_no_log_line_of_faulty_runs() {
     ] {
         server.push_fault(fault);
     }
-    let (sender, handle) = Exporter::<Nasty>::start(
+    // Two records whose envelopes cannot be written.
+    let bad = Arc::new(AtomicBool::new(false));
+    let clock = clock_with_bad_records(Arc::clone(&bad));
+    let (sender, handle) = try_start(
         config(&server)
             .with_max_batch(5)
             .with_spool_dir(spool.path()),
+        |builder| builder.clock(clock),
     )
     .unwrap();
-    for i in 0..40u8 {
-        sender.send(Nasty(i % 20));
+    for i in 0..40u64 {
+        bad.store(i % 20 == 0, Ordering::Relaxed);
+        sender.send(TestItem::ok(i % 20));
     }
     let _ = handle.flush(Duration::from_secs(3));
     drop(handle);
@@ -300,8 +311,7 @@ fn the_key_is_in_no_log_line_of_faulty_runs() {
     )
     .unwrap();
     server.set_mode(Mode::Down);
-    let (sender, handle) =
-        Exporter::<TestItem>::start(config(&server).with_spool_dir(spool.path())).unwrap();
+    let (sender, handle) = start(config(&server).with_spool_dir(spool.path()));
     let deadline = Instant::now() + Duration::from_secs(5);
     while handle.stats().spool.corrupt_files == 0 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(10));
@@ -312,7 +322,7 @@ fn the_key_is_in_no_log_line_of_faulty_runs() {
         sender.send(TestItem::ok(i));
     }
     let _ = handle.shutdown(Duration::from_secs(2));
-    let (sender, handle) = Exporter::<TestItem>::start(config(&server)).unwrap();
+    let (sender, handle) = start(config(&server));
     sender.send(TestItem::ok(1));
     let _ = handle.shutdown(Duration::from_secs(2));
     // The layer: a bad spool location (the sink falls back to none and says so), lifecycle.
@@ -387,9 +397,7 @@ fn spool_files_are_0600_in_a_0700_directory_even_when_rewritten() {
     // A pre-existing, world-readable directory is tightened.
     std::fs::create_dir(&dir).unwrap();
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
-    let (sender, handle) =
-        Exporter::<TestItem>::start(config(&server).with_max_batch(10).with_spool_dir(&dir))
-            .unwrap();
+    let (sender, handle) = start(config(&server).with_max_batch(10).with_spool_dir(&dir));
     assert_eq!(mode(&dir), 0o700);
     for i in 0..30 {
         sender.send(TestItem::ok(i));
@@ -411,12 +419,11 @@ fn spool_files_are_0600_in_a_0700_directory_even_when_rewritten() {
             failing: vec![(0, 503)],
         });
     }
-    let (_sender, handle) = Exporter::<TestItem>::start(
+    let (_sender, handle) = start(
         config(&server)
             .with_spool_dir(&dir)
             .with_spool_retry_interval(Duration::from_secs(60)),
-    )
-    .unwrap();
+    );
     assert!(server.wait_for_requests(1, Duration::from_secs(5)));
     std::thread::sleep(Duration::from_millis(200));
     for f in std::fs::read_dir(&dir).unwrap().flatten() {
@@ -447,14 +454,33 @@ fn spool_files_are_0600_in_a_0700_directory_even_when_rewritten() {
     }
 }
 
+/// A spool directory that cannot be created (a file in its place): the sink starts
+/// without a spool, leaves the file alone, and counts what it cannot deliver as dropped.
 #[test]
 fn http_sink_without_a_usable_spool_still_starts() {
     let server = IngestionServer::start();
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("spool");
     std::fs::write(&file, b"x").unwrap();
-    let sink = HttpSink::start(config(&server).with_spool_dir(&file)).expect("starts");
-    drop(sink);
+    let (sender, handle) = start(config(&server).with_spool_dir(&file));
+    sender.send(TestItem::ok(0));
+    assert!(handle.flush(Duration::from_secs(3)).completed);
+    assert_eq!(server.received().len(), 1, "it sends");
+    server.set_mode(Mode::Down);
+    for i in 1..=5 {
+        sender.send(TestItem::ok(i));
+    }
+    let report = handle.shutdown(Duration::from_secs(3));
+    let s = report.stats;
+    assert!(report.completed, "{s:#?}");
+    assert_eq!((s.sent, s.spooled), (1, 0), "{s:#?}");
+    assert_eq!(s.dropped.retries_exhausted, 5, "{s:#?}");
+    assert!(s.is_balanced(), "{s:#?}");
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        b"x",
+        "the file is left alone"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,9 +1,11 @@
 //! Fuzz target: any bytes as the content of a spool file.
-//! Run with `cargo +nightly fuzz run spool_reader` from `fuzz/`.
+//! Run with `cargo +nightly fuzz run spool_reader` from `fuzz/` (cargo-fuzz sets
+//! `--cfg fuzzing`, which `azsdk_telemetry::export::fuzzing` needs).
 //!
 //! Checks: no panic and bounded work on any input (corrupt files are errors, never a crash or a
 //! hang); what is read back is one JSON value per item; and encoding what was read gives a file
-//! that reads back the same (the round trip the exporter relies on when it rewrites a file).
+//! that reads back the same (the round trip the exporter relies on when it rewrites a file with
+//! the envelope lines a partial resend left).
 #![no_main]
 
 use azsdk_telemetry::export::fuzzing::{decode_spool, encode_spool};
