@@ -171,7 +171,7 @@ impl Worker {
                 continue;
             }
             if self.queue.is_ready(Instant::now(), self.max_batch_age) {
-                let batch = self.take_batch(self.max_batch);
+                let (batch, _) = self.take_batch(self.max_batch, None);
                 self.send(batch, None).await;
                 continue;
             }
@@ -210,14 +210,19 @@ impl Worker {
                 break;
             }
             // Past the send deadline a batch fails at once: the rest of the budget is
-            // spooled as one file rather than one file per batch.
-            let n = if Instant::now() >= deadline {
+            // spooled as one file (as far as the time to `stop` allows) rather than one
+            // file per batch.
+            let past = Instant::now() >= deadline;
+            let n = if past {
                 budget
             } else {
                 self.max_batch.min(budget)
             };
-            budget -= n;
-            let batch = self.take_batch(n);
+            let (batch, taken) = self.take_batch(n, past.then_some(stop));
+            budget -= taken;
+            if taken == 0 {
+                break;
+            }
             self.send(batch, Some(deadline)).await;
         }
         let exit = c.kind == ControlKind::Shutdown;
@@ -225,8 +230,8 @@ impl Worker {
             // Whatever raced in after the request is spooled (or counted) in the time left.
             self.queue.close();
             while Instant::now() < stop {
-                let batch = self.take_batch(self.max_batch);
-                if batch.is_empty() {
+                let (batch, taken) = self.take_batch(self.max_batch, Some(stop));
+                if taken == 0 {
                     break;
                 }
                 self.spool_or_drop(&batch);
@@ -246,29 +251,44 @@ impl Worker {
         exit
     }
 
-    /// Takes up to `max` queued records and writes their envelope lines. A record that
-    /// panics or cannot be serialized is counted and left out.
-    fn take_batch(&mut self, max: usize) -> Batch {
+    /// Takes up to `max` queued records (in steps, stopping at `until` if given; what is
+    /// not taken stays queued) and writes their envelope lines: the batch and how many
+    /// records were taken. A record that panics or cannot be serialized is counted and left
+    /// out.
+    fn take_batch(&mut self, max: usize, until: Option<Instant>) -> (Batch, usize) {
+        const STEP: usize = 64;
         let mut batch = Batch::default();
-        for Queued {
+        let mut taken = 0;
+        while taken < max && until.is_none_or(|until| Instant::now() < until) {
+            let step = self.queue.take((max - taken).min(STEP));
+            if step.is_empty() {
+                break;
+            }
+            taken += step.len();
+            for queued in step {
+                self.write_line(&mut batch, queued);
+            }
+        }
+        (batch, taken)
+    }
+
+    fn write_line(&self, batch: &mut Batch, queued: Queued) {
+        let Queued {
             record,
             sample_rate,
             ..
-        } in self.queue.take(max)
-        {
-            let ikey = Some(self.instrumentation_key.as_str());
-            let kept = batch.push(|text| {
-                let written = catch_unwind(AssertUnwindSafe(|| {
-                    record.finish().write_envelope(ikey, sample_rate, text)
-                }));
-                matches!(written, Ok(Ok(())))
-            });
-            if !kept {
-                add(&self.counters.unserializable, 1);
-                tracing::warn!(target: TARGET, "a record could not be turned into an envelope and was dropped");
-            }
+        } = queued;
+        let ikey = Some(self.instrumentation_key.as_str());
+        let kept = batch.push(|text| {
+            let written = catch_unwind(AssertUnwindSafe(|| {
+                record.finish().write_envelope(ikey, sample_rate, text)
+            }));
+            matches!(written, Ok(Ok(())))
+        });
+        if !kept {
+            add(&self.counters.unserializable, 1);
+            tracing::warn!(target: TARGET, "a record could not be turned into an envelope and was dropped");
         }
-        batch
     }
 
     /// When the spool is next worth a try (none without a spool).
