@@ -28,6 +28,10 @@ use std::time::Duration;
 /// };
 /// event.emit(); // a tracing event; reaches Application Insights when a TelemetryLayer is installed
 /// ```
+// Adding a property touches, today: this struct; `ToolFields` and `fields()` below (and
+// `optional_strings` for a text); the callsite in `emit.rs`; `FieldCollector::into_event`;
+// `Record::event_properties` and `scrub_event` (record.rs); `owned_bytes` (heap size).
+// One table generating these is the open part of "one source of truth for the schema".
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ToolExecuted {
     /// `toolName`: the tool's name, `azsdk_generate_sdk`. Borrowed when it is a literal
