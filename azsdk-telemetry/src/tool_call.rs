@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use crate::args::ArgsRecorder;
 use crate::classify::Classification;
-use crate::event::{emit_tool, ToolFields, TARGET};
+use crate::event::{dimensions_json, emit_tool, ToolFields, TARGET};
 
 /// `errorType` of a call that panicked.
 pub const PANIC: &str = "Panic";
@@ -159,9 +159,7 @@ impl ToolCall {
                 custom.insert(dimension, value);
             }
         }
-        let custom =
-            (!custom.is_empty()).then(|| serde_json::to_string(&custom).unwrap_or_default());
-        emit_tool(&fields, custom.as_deref());
+        emit_tool(&fields, dimensions_json(&custom).as_deref());
     }
 }
 

@@ -4,6 +4,8 @@
 //! `toolName="azsdk_run_tests" success=false durationMs=8234.0`, and
 //! [`fields`](super::fields) reads them back without losing types.
 
+use std::collections::BTreeMap;
+
 use tracing::Level;
 
 use super::tool::ToolFields;
@@ -23,10 +25,21 @@ impl ToolExecuted {
     }
 
     /// The custom dimensions as the JSON object the `dimensions` field carries, if any.
-    pub(crate) fn custom_dimensions_json(&self) -> Option<String> {
-        (!self.dimensions.is_empty())
-            .then(|| serde_json::to_string(&self.dimensions).unwrap_or_default())
+    fn custom_dimensions_json(&self) -> Option<String> {
+        dimensions_json(&self.dimensions)
     }
+}
+
+/// Custom dimensions (a map of names to values) as the JSON object the `dimensions` field
+/// of a tool call carries; `None` when there are none.
+pub(crate) fn dimensions_json<K: AsRef<str>, V: AsRef<str>>(
+    dimensions: &BTreeMap<K, V>,
+) -> Option<String> {
+    let mut json = serde_json::Map::new();
+    for (key, value) in dimensions {
+        json.insert(key.as_ref().to_owned(), value.as_ref().into());
+    }
+    (!json.is_empty()).then(|| serde_json::Value::Object(json).to_string())
 }
 
 /// The one `tracing` callsite of tool calls. `dimensions` is the custom dimensions' JSON.

@@ -14,7 +14,7 @@ mod record;
 mod system;
 mod tool;
 
-pub(crate) use emit::emit_tool;
+pub(crate) use emit::{dimensions_json, emit_tool};
 pub use record::{PendingRecord, Record};
 pub use system::{
     SystemConfigured, SystemCrashed, SystemInstalled, SystemStarted, SystemStopped, SystemUpdated,

@@ -129,8 +129,6 @@ pub(crate) struct FlushReport {
     /// `false` when the deadline came first (the worker then spools what is left as soon as
     /// it can) or the worker is gone.
     pub(crate) completed: bool,
-    /// Time spent in the call (never much beyond the timeout).
-    pub(crate) elapsed: Duration,
     /// Counters when the call returned.
     pub(crate) stats: ExportStats,
 }
@@ -208,9 +206,8 @@ fn spawn_worker(
                 }
             };
             let _ = ready_tx.send(Ok(()));
-            // The scrubber's patterns are compiled on first use: here, off the first
-            // batch's deadline and off every calling thread.
-            let _ = crate::sanitize::scrub("password=x user@example.com /home/user/x");
+            // Off the first batch's deadline and off every calling thread.
+            crate::sanitize::prepare();
             let worker = Worker::new(
                 queue,
                 control_rx,
@@ -291,7 +288,6 @@ impl ExportHandle {
                 .is_ok();
         FlushReport {
             completed,
-            elapsed: start.elapsed(),
             stats: self.stats(),
         }
     }
@@ -300,7 +296,6 @@ impl ExportHandle {
         let Some(thread) = self.thread.take() else {
             return FlushReport {
                 completed: true,
-                elapsed: Duration::ZERO,
                 stats: self.stats(),
             };
         };

@@ -105,15 +105,17 @@ impl<T: Sink + ?Sized> Sink for Arc<T> {
     }
 }
 
-/// The envelope line of a local sink: no instrumentation key, nothing sampled. A record
-/// whose time cannot be written gives an empty line (and a warning).
-fn envelope_line(record: &Record) -> Vec<u8> {
+/// The envelope line of a local sink: no instrumentation key, nothing sampled. `None` (and
+/// a warning) for a record whose time cannot be written.
+fn envelope_line(record: &Record) -> Option<Vec<u8>> {
     let mut line = Vec::with_capacity(1024);
-    if let Err(error) = record.write_envelope(None, 100.0, &mut line) {
-        tracing::warn!(target: "azsdk_telemetry::export", %error, "a record could not be written");
-        line.clear();
+    match record.write_envelope(None, 100.0, &mut line) {
+        Ok(()) => Some(line),
+        Err(error) => {
+            tracing::warn!(target: "azsdk_telemetry::export", %error, "a record could not be written");
+            None
+        }
     }
-    line
 }
 
 /// Keeps finished records in memory: for tests and for inspecting telemetry.
@@ -152,7 +154,7 @@ impl MemorySink {
     /// The envelope lines of the records received so far, byte for byte as the JSONL
     /// sink writes them and the exporter sends them (without an instrumentation key).
     pub fn lines(&self) -> Vec<Vec<u8>> {
-        self.lock().iter().map(envelope_line).collect()
+        self.lock().iter().filter_map(envelope_line).collect()
     }
 
     /// Forgets every record received so far.
@@ -314,7 +316,10 @@ impl Writer {
     }
 
     fn write(&mut self, record: Record) {
-        let line = envelope_line(&record);
+        let Some(line) = envelope_line(&record) else {
+            self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+            return;
+        };
         let written = self.file().and_then(|file| {
             file.write_all(&line)?;
             file.write_all(b"\n")
@@ -340,5 +345,34 @@ impl Writer {
             return Ok(self.file.insert(BufWriter::new(options.open(&self.path)?)));
         }
         Ok(self.file.as_mut().expect("checked above"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::{ContextSnapshot, SharedContext};
+    use crate::event::SystemStarted;
+
+    #[test]
+    fn a_record_that_cannot_be_written_is_counted_dropped_and_leaves_no_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let sink = JsonlSink::new(dir.path().join("t.jsonl"));
+        let context = SharedContext::new(ContextSnapshot::default());
+        let mut bad = PendingRecord::new(SystemStarted::default().into(), &context);
+        bad.set_time(std::time::SystemTime::UNIX_EPOCH - Duration::from_secs(1));
+        let memory = MemorySink::new();
+        memory.accept(bad.clone());
+        sink.accept(bad);
+        sink.accept(PendingRecord::new(
+            SystemStarted::default().into(),
+            &context,
+        ));
+        assert!(sink.flush(Duration::from_secs(5)));
+        let text = std::fs::read_to_string(sink.path()).unwrap();
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert!(text.lines().all(|line| !line.is_empty()));
+        assert_eq!((sink.stats().delivered, sink.stats().dropped), (1, 1));
+        assert!(memory.lines().is_empty() && memory.envelopes().is_empty());
     }
 }

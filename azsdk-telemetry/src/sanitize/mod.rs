@@ -136,6 +136,12 @@ fn default_scrubber() -> &'static Scrubber {
     DEFAULT.get_or_init(|| Scrubber::builder().build())
 }
 
+/// Builds the process-wide scrubber now (its patterns compile once per process), so that
+/// the first record scrubbed does not wait for it.
+pub(crate) fn prepare() {
+    default_scrubber();
+}
+
 /// Scrubs secrets, personal paths, e-mails, public IPs, user and host names with the
 /// process-wide scrubber. Borrowed when nothing matched (the common case does not allocate).
 ///
