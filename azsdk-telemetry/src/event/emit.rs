@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use tracing::Level;
 
-use super::tool::ToolFields;
+use super::tool::{tool_schema, ToolFields};
 use super::{
     SystemConfigured, SystemCrashed, SystemInstalled, SystemStarted, SystemStopped, SystemUpdated,
     ToolExecuted, TARGET,
@@ -42,29 +42,31 @@ pub(crate) fn dimensions_json<K: AsRef<str>, V: AsRef<str>>(
     (!json.is_empty()).then(|| serde_json::Value::Object(json).to_string())
 }
 
-/// The one `tracing` callsite of tool calls. `dimensions` is the custom dimensions' JSON.
-pub(crate) fn emit_tool(f: &ToolFields<'_>, dimensions: Option<&str>) {
-    tracing::event!(
-        name: "ToolExecuted",
-        target: TARGET,
-        Level::INFO,
-        toolName = f.tool_name,
-        toolCategory = f.tool_category,
-        durationMs = duration_ms(f.duration),
-        success = f.success,
-        toolArgs = f.tool_args,
-        toolResponse = f.tool_response,
-        language = f.language,
-        planeType = f.plane_type,
-        serviceName = f.service_name,
-        isCustomSdk = f.is_custom_sdk,
-        errorType = f.error_type,
-        errorMessage = f.error_message,
-        executionMode = f.execution_mode,
-        dimensions = dimensions,
-        "ToolExecuted"
-    );
+macro_rules! tool_callsite {
+    (
+        texts { $($text:ident $text_key:literal $scrub:ident,)* }
+        flags { $($flag:ident $flag_key:literal,)* }
+    ) => {
+        /// The one `tracing` callsite of tool calls. `dimensions` is the custom
+        /// dimensions' JSON.
+        pub(crate) fn emit_tool(f: &ToolFields<'_>, dimensions: Option<&str>) {
+            tracing::event!(
+                name: "ToolExecuted",
+                target: TARGET,
+                Level::INFO,
+                toolName = f.tool_name,
+                toolCategory = f.tool_category,
+                durationMs = duration_ms(f.duration),
+                success = f.success,
+                $($text_key = f.$text,)*
+                $($flag_key = f.$flag,)*
+                dimensions = dimensions,
+                "ToolExecuted"
+            );
+        }
+    };
 }
+tool_schema!(tool_callsite);
 
 impl SystemInstalled {
     /// Emits this event as a `tracing` event on the framework's target.

@@ -1,4 +1,8 @@
 //! Reading an emitted `tracing` event back into the typed [`Event`].
+//!
+//! A tool call (nearly every event) is read straight into its [`ToolExecuted`] by a
+//! visitor generated from the schema: one match per field, no allocation but the texts'
+//! own. The rare lifecycle events go through [`FieldCollector`]'s slots.
 
 use std::fmt;
 use std::time::Duration;
@@ -24,19 +28,88 @@ pub(crate) fn from_ms(ms: f64) -> Duration {
     }
 }
 
-/// Most fields of each kind one event carries (a `ToolExecuted` has 13 text fields);
-/// fields past these are ignored like unknown ones.
-const TEXTS: usize = 16;
+/// Reads a framework event back into its typed [`Event`]: `None` for a name this version
+/// does not know. Unknown fields are ignored, so a newer emitter never breaks an older
+/// layer.
+pub(crate) fn read(event: &tracing::Event<'_>) -> Option<Event> {
+    let name = event.metadata().name();
+    if name == ToolExecuted::NAME {
+        let mut reader = ToolReader::default();
+        event.record(&mut reader);
+        return Some(Event::ToolExecuted(reader.tool));
+    }
+    let mut fields = FieldCollector::default();
+    event.record(&mut fields);
+    fields.into_event(name)
+}
+
+/// Reads a tool call's fields into its event, in place.
+#[derive(Default)]
+struct ToolReader {
+    tool: ToolExecuted,
+}
+
+macro_rules! tool_reader {
+    (
+        texts { $($text:ident $text_key:literal $scrub:ident,)* }
+        flags { $($flag:ident $flag_key:literal,)* }
+    ) => {
+        impl Visit for ToolReader {
+            fn record_str(&mut self, field: &Field, value: &str) {
+                let tool = &mut self.tool;
+                match field.name() {
+                    "toolName" => tool.tool_name = value.to_owned().into(),
+                    "toolCategory" => tool.tool_category = value.to_owned().into(),
+                    "dimensions" => tool.dimensions = serde_json::from_str(value).unwrap_or_default(),
+                    $($text_key => tool.$text = Some(value.to_owned()),)*
+                    _ => {}
+                }
+            }
+
+            fn record_bool(&mut self, field: &Field, value: bool) {
+                match field.name() {
+                    "success" => self.tool.success = value,
+                    $($flag_key => self.tool.$flag = Some(value),)*
+                    _ => {}
+                }
+            }
+
+            fn record_f64(&mut self, field: &Field, value: f64) {
+                if field.name() == "durationMs" {
+                    self.tool.duration = from_ms(value);
+                }
+            }
+
+            fn record_u64(&mut self, field: &Field, value: u64) {
+                self.record_f64(field, value as f64);
+            }
+
+            fn record_i64(&mut self, field: &Field, value: i64) {
+                self.record_f64(field, value as f64);
+            }
+
+            fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+                // `message`, and a text some other emitter recorded through Debug.
+                if field.name() != "message" {
+                    self.record_str(field, &format!("{value:?}"));
+                }
+            }
+        }
+    };
+}
+super::tool::tool_schema!(tool_reader);
+
+/// Most fields of each kind a lifecycle event carries; fields past these are ignored
+/// like unknown ones.
+const TEXTS: usize = 4;
 const SCALARS: usize = 4;
 
-/// Collects the fields of one framework event, in place (no allocation but the texts'
-/// own). Unknown fields are ignored, so a newer emitter never breaks an older layer.
+/// Collects the fields of one lifecycle event, in place (no allocation but the texts'
+/// own).
 #[derive(Default)]
-pub(crate) struct FieldCollector {
+struct FieldCollector {
     strings: [(&'static str, Option<String>); TEXTS],
     texts: usize,
-    flags: [(&'static str, bool); SCALARS],
-    flag_count: usize,
     numbers: [(&'static str, f64); SCALARS],
     number_count: usize,
 }
@@ -47,13 +120,6 @@ impl FieldCollector {
             .iter_mut()
             .find(|(key, _)| *key == name)
             .and_then(|(_, value)| value.take())
-    }
-
-    fn flag(&self, name: &str) -> Option<bool> {
-        self.flags[..self.flag_count]
-            .iter()
-            .find(|(key, _)| *key == name)
-            .map(|(_, value)| *value)
     }
 
     fn number(&self, name: &str) -> Option<f64> {
@@ -79,30 +145,8 @@ impl FieldCollector {
 
     /// Rebuilds the typed event named `name` (the callsite's name), or `None`
     /// for a name this version does not know.
-    pub(crate) fn into_event(mut self, name: &str) -> Option<Event> {
+    fn into_event(mut self, name: &str) -> Option<Event> {
         let event = match name {
-            ToolExecuted::NAME => {
-                let dimensions = self
-                    .take_string("dimensions")
-                    .and_then(|json| serde_json::from_str(&json).ok())
-                    .unwrap_or_default();
-                Event::ToolExecuted(ToolExecuted {
-                    tool_name: self.take_string("toolName").unwrap_or_default().into(),
-                    tool_category: self.take_string("toolCategory").unwrap_or_default().into(),
-                    duration: from_ms(self.number("durationMs").unwrap_or_default()),
-                    success: self.flag("success").unwrap_or(false),
-                    tool_args: self.take_string("toolArgs"),
-                    tool_response: self.take_string("toolResponse"),
-                    language: self.take_string("language"),
-                    plane_type: self.take_string("planeType"),
-                    service_name: self.take_string("serviceName"),
-                    is_custom_sdk: self.flag("isCustomSdk"),
-                    error_type: self.take_string("errorType"),
-                    error_message: self.take_string("errorMessage"),
-                    execution_mode: self.take_string("executionMode"),
-                    dimensions,
-                })
-            }
             SystemInstalled::NAME => Event::SystemInstalled(SystemInstalled {
                 install_method: self.take_string("installMethod"),
             }),
@@ -134,13 +178,6 @@ impl FieldCollector {
 impl Visit for FieldCollector {
     fn record_str(&mut self, field: &Field, value: &str) {
         self.push_string(field.name(), value.to_owned());
-    }
-
-    fn record_bool(&mut self, field: &Field, value: bool) {
-        if let Some(slot) = self.flags.get_mut(self.flag_count) {
-            *slot = (field.name(), value);
-            self.flag_count += 1;
-        }
     }
 
     fn record_f64(&mut self, field: &Field, value: f64) {

@@ -7,7 +7,8 @@ use std::time::SystemTime;
 
 use uuid::Uuid;
 
-use super::Event;
+use super::tool::tool_schema;
+use super::{Event, ToolExecuted};
 use crate::context::{ContextSnapshot, SharedContext};
 use crate::sanitize::{self, limits};
 
@@ -152,21 +153,10 @@ impl Record {
         out.opt("eventType", self.event.event_type());
         match &*self.event {
             Event::ToolExecuted(tool) => {
-                out.put("toolName", &tool.tool_name);
-                out.put("toolCategory", &tool.tool_category);
-                out.opt("toolArgs", tool.tool_args.as_deref());
-                out.opt("toolResponse", tool.tool_response.as_deref());
-                out.opt("language", tool.language.as_deref());
-                out.opt("planeType", tool.plane_type.as_deref());
-                out.opt("serviceName", tool.service_name.as_deref());
-                out.opt("isCustomSdk", tool.is_custom_sdk.map(bool_str));
-                out.opt("errorType", tool.error_type.as_deref());
-                out.opt("errorMessage", tool.error_message.as_deref());
-                let mode = tool.execution_mode.as_deref();
-                out.opt(
-                    "executionMode",
-                    mode.or(self.context.execution_mode.as_deref()),
-                );
+                tool_properties(tool, &mut out);
+                if tool.execution_mode.is_none() {
+                    out.opt("executionMode", self.context.execution_mode.as_deref());
+                }
                 for (key, value) in &tool.dimensions {
                     out.put(key, value);
                 }
@@ -196,6 +186,47 @@ impl Record {
         }
     }
 }
+
+macro_rules! tool_stages {
+    (
+        texts { $($text:ident $text_key:literal $scrub:ident,)* }
+        flags { $($flag:ident $flag_key:literal,)* }
+    ) => {
+        /// A tool call's own properties, in wire order.
+        fn tool_properties<'a, F: FnMut(&'a str, PropertyValue<'a>)>(
+            tool: &'a ToolExecuted,
+            out: &mut Put<'a, F>,
+        ) {
+            out.put("toolName", &tool.tool_name);
+            out.put("toolCategory", &tool.tool_category);
+            $(out.opt($text_key, tool.$text.as_deref());)*
+            $(out.opt($flag_key, tool.$flag.map(bool_str));)*
+        }
+
+        /// Scrubs a tool call's texts, each by its rule.
+        fn scrub_tool(tool: &mut ToolExecuted) {
+            $(scrub_rule!($scrub, &mut tool.$text);)*
+        }
+    };
+}
+tool_schema!(tool_stages);
+
+/// How [`scrub_tool`] treats a text, by its rule in `tool_schema!`.
+macro_rules! scrub_rule {
+    (json, $value:expr) => {
+        scrub_json_opt($value, limits::TOOL_ARGS_MAX_BYTES)
+    };
+    (message, $value:expr) => {
+        scrub_opt($value, limits::ERROR_MESSAGE_MAX_BYTES)
+    };
+    (plain, $value:expr) => {
+        scrub_opt($value, usize::MAX)
+    };
+    (kept, $value:expr) => {{
+        let _ = $value;
+    }};
+}
+use scrub_rule;
 
 /// [`Record::event_properties`]'s callback with shorthands for text and optional text.
 struct Put<'a, F>(F, PhantomData<&'a str>);
@@ -344,16 +375,7 @@ fn scrub_event(event: &mut Event) {
     const MESSAGE: usize = limits::ERROR_MESSAGE_MAX_BYTES;
     match event {
         Event::ToolExecuted(tool) => {
-            scrub_json_opt(&mut tool.tool_args, limits::TOOL_ARGS_MAX_BYTES);
-            scrub_opt(&mut tool.error_message, MESSAGE);
-            for value in [
-                &mut tool.tool_response,
-                &mut tool.language,
-                &mut tool.plane_type,
-                &mut tool.service_name,
-            ] {
-                scrub_opt(value, usize::MAX);
-            }
+            scrub_tool(tool);
             for value in tool.dimensions.values_mut() {
                 scrub_in_place(value, usize::MAX);
             }
@@ -496,7 +518,7 @@ fn owned_bytes(event: &Event) -> usize {
                 .sum();
             cow(&tool.tool_name)
                 + cow(&tool.tool_category)
-                + tool.optional_strings().into_iter().map(opt).sum::<usize>()
+                + tool.optional_texts().map(opt).sum::<usize>()
                 + dimensions
         }
         Event::SystemInstalled(installed) => opt(&installed.install_method),

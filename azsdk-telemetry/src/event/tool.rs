@@ -28,10 +28,9 @@ use std::time::Duration;
 /// };
 /// event.emit(); // a tracing event; reaches Application Insights when a TelemetryLayer is installed
 /// ```
-// Adding a property touches, today: this struct; `ToolFields` and `fields()` below (and
-// `optional_strings` for a text); the callsite in `emit.rs`; `FieldCollector::into_event`;
-// `Record::event_properties` and `scrub_event` (record.rs); `owned_bytes` (heap size).
-// One table generating these is the open part of "one source of truth for the schema".
+// Adding an optional property touches two places: its field here and its line in
+// `tool_schema!` below, which every stage that handles properties one by one is generated
+// from. A dimension that arguments can promote also takes an arm in `Slot::of`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ToolExecuted {
     /// `toolName`: the tool's name, `azsdk_generate_sdk`. Borrowed when it is a literal
@@ -70,20 +69,6 @@ pub struct ToolExecuted {
 impl ToolExecuted {
     /// The event's name: `baseData.name` on the wire.
     pub const NAME: &'static str = "ToolExecuted";
-
-    /// The optional strings, in declaration order (for code that sizes or copies them all).
-    pub(crate) fn optional_strings(&self) -> [&Option<String>; 8] {
-        [
-            &self.tool_args,
-            &self.tool_response,
-            &self.language,
-            &self.plane_type,
-            &self.service_name,
-            &self.error_type,
-            &self.error_message,
-            &self.execution_mode,
-        ]
-    }
 
     /// Sets a promoted dimension by its wire name: the spec's own dimensions
     /// (`language`, `planeType`, `serviceName`, `isCustomSdk`, `executionMode`)
@@ -138,25 +123,78 @@ impl Slot {
     }
 }
 
-/// A tool call's fields, borrowed: what its `tracing` event is emitted from. The calling
-/// thread fills it from the recorder without allocating; the layer reads the event's
-/// fields into the owned [`ToolExecuted`].
-#[derive(Debug, Default, Clone, Copy)]
-pub(crate) struct ToolFields<'a> {
-    pub tool_name: &'a str,
-    pub tool_category: &'a str,
-    pub duration: Duration,
-    pub success: bool,
-    pub tool_args: Option<&'a str>,
-    pub tool_response: Option<&'a str>,
-    pub language: Option<&'a str>,
-    pub plane_type: Option<&'a str>,
-    pub service_name: Option<&'a str>,
-    pub is_custom_sdk: Option<bool>,
-    pub error_type: Option<&'a str>,
-    pub error_message: Option<&'a str>,
-    pub execution_mode: Option<&'a str>,
+/// The schema of [`ToolExecuted`]'s optional properties, in wire order, one line each:
+/// the field, its `customDimensions` key and how [`PendingRecord::finish`] scrubs it:
+/// `json` (the string values of a JSON object), `message` (cut to 1 KB), `plain`, or
+/// `kept` (a value the framework sets, never the user's text). Texts are `Option<String>`,
+/// flags `Option<bool>`.
+///
+/// It calls `$then!` with the lists; each stage that handles properties one by one is
+/// generated from it: [`ToolFields`] and [`ToolExecuted::fields`] (here), the `tracing`
+/// callsite (`emit.rs`), reading the fields back (`fields.rs`), the properties, the scrub
+/// and the heap size (`record.rs`).
+///
+/// [`PendingRecord::finish`]: crate::PendingRecord::finish
+macro_rules! tool_schema {
+    ($then:ident) => {
+        $then! {
+            texts {
+                tool_args "toolArgs" json,
+                tool_response "toolResponse" plain,
+                language "language" plain,
+                plane_type "planeType" plain,
+                service_name "serviceName" plain,
+                error_type "errorType" kept,
+                error_message "errorMessage" message,
+                execution_mode "executionMode" kept,
+            }
+            flags {
+                is_custom_sdk "isCustomSdk",
+            }
+        }
+    };
 }
+pub(crate) use tool_schema;
+
+macro_rules! borrowed_fields {
+    (
+        texts { $($text:ident $text_key:literal $scrub:ident,)* }
+        flags { $($flag:ident $flag_key:literal,)* }
+    ) => {
+        /// A tool call's fields, borrowed: what its `tracing` event is emitted from. The
+        /// calling thread fills it from the recorder without allocating; the layer reads
+        /// the event's fields into the owned [`ToolExecuted`].
+        #[derive(Debug, Default, Clone, Copy)]
+        pub(crate) struct ToolFields<'a> {
+            pub tool_name: &'a str,
+            pub tool_category: &'a str,
+            pub duration: Duration,
+            pub success: bool,
+            $(pub $text: Option<&'a str>,)*
+            $(pub $flag: Option<bool>,)*
+        }
+
+        impl ToolExecuted {
+            /// This event's fields, borrowed.
+            pub(crate) fn fields(&self) -> ToolFields<'_> {
+                ToolFields {
+                    tool_name: &self.tool_name,
+                    tool_category: &self.tool_category,
+                    duration: self.duration,
+                    success: self.success,
+                    $($text: self.$text.as_deref(),)*
+                    $($flag: self.$flag,)*
+                }
+            }
+
+            /// The optional texts, in wire order (for code that sizes them all).
+            pub(crate) fn optional_texts(&self) -> impl Iterator<Item = &Option<String>> {
+                [$(&self.$text),*].into_iter()
+            }
+        }
+    };
+}
+tool_schema!(borrowed_fields);
 
 impl<'a> ToolFields<'a> {
     /// Sets a promoted dimension as [`ToolExecuted::set_dimension`] does; returns `false`
@@ -171,26 +209,5 @@ impl<'a> ToolFields<'a> {
             Slot::Custom => return false,
         }
         true
-    }
-}
-
-impl ToolExecuted {
-    /// This event's fields, borrowed.
-    pub(crate) fn fields(&self) -> ToolFields<'_> {
-        ToolFields {
-            tool_name: &self.tool_name,
-            tool_category: &self.tool_category,
-            duration: self.duration,
-            success: self.success,
-            tool_args: self.tool_args.as_deref(),
-            tool_response: self.tool_response.as_deref(),
-            language: self.language.as_deref(),
-            plane_type: self.plane_type.as_deref(),
-            service_name: self.service_name.as_deref(),
-            is_custom_sdk: self.is_custom_sdk,
-            error_type: self.error_type.as_deref(),
-            error_message: self.error_message.as_deref(),
-            execution_mode: self.execution_mode.as_deref(),
-        }
     }
 }

@@ -11,7 +11,7 @@ use tracing::Subscriber;
 use tracing_subscriber::layer::{Context, Layer};
 
 use crate::context::SharedContext;
-use crate::event::fields::FieldCollector;
+use crate::event::fields;
 use crate::event::{Event, PendingRecord};
 use crate::export::Sink;
 
@@ -48,9 +48,7 @@ pub(crate) struct Core {
 
 impl<S: Subscriber> Layer<S> for Core {
     fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
-        let mut fields = FieldCollector::default();
-        event.record(&mut fields);
-        let Some(event) = fields.into_event(event.metadata().name()) else {
+        let Some(event) = fields::read(event) else {
             return;
         };
         self.counters.count(&event);
