@@ -120,7 +120,7 @@ struct Renamed {
     api_version: String,
     #[telemetry(allow, rename = "Mode")]
     test_mode: TestMode,
-    #[telemetry(allow)]
+    #[telemetry(allow(display))]
     sdk_release_type: ReleaseType,
 }
 
@@ -131,7 +131,8 @@ enum TestMode {
     LiveRecord,
 }
 
-/// Recorded through `Display`.
+/// Neither `ArgValue` nor `TelemetryArgs`: recorded through `Display`, as the
+/// field asks with `allow(display)`.
 enum ReleaseType {
     Preview,
 }
