@@ -120,7 +120,7 @@ struct Renamed {
     api_version: String,
     #[telemetry(allow, rename = "Mode")]
     test_mode: TestMode,
-    #[telemetry(allow)]
+    #[telemetry(allow(display))]
     sdk_release_type: ReleaseType,
 }
 
@@ -131,7 +131,8 @@ enum TestMode {
     LiveRecord,
 }
 
-/// Recorded through `Display`.
+/// Neither `ArgValue` nor `TelemetryArgs`: recorded through `Display`, as the
+/// field asks with `allow(display)`.
 enum ReleaseType {
     Preview,
 }
@@ -165,6 +166,44 @@ fn rename_all_rename_and_enums() {
         )
     );
     assert_eq!(only_tool(&capture).tool_name, "run_tests");
+}
+
+#[derive(TelemetryArgs)]
+struct Displayed {
+    #[telemetry(allow(display), dimension = "releaseType")]
+    release: ReleaseType,
+    #[telemetry(hash(display))]
+    hashed: ReleaseType,
+}
+
+#[telemetry_tool(category = "releasing")]
+fn release(#[telemetry(allow(display))] kind: ReleaseType, args: Displayed) -> bool {
+    matches!(
+        (kind, args.release),
+        (ReleaseType::Preview, ReleaseType::Preview)
+    )
+}
+
+#[test]
+fn display_is_recorded_when_asked_for() {
+    let capture = capture();
+    let args = Displayed {
+        release: ReleaseType::Preview,
+        hashed: ReleaseType::Preview,
+    };
+    assert!(release(ReleaseType::Preview, args));
+    let args = tool_args(&capture);
+    assert_eq!(args["kind"], "preview-by-display");
+    assert_eq!(args["release"], "preview-by-display");
+    // The SHA-256 of the `Display` text, never the text.
+    assert_eq!(
+        args["hashed"],
+        "8c32cf1ecf5a763ce50688c384aa7734223603f6393f6a050691848828d8fcb2"
+    );
+    assert_eq!(
+        tool_properties(&capture)["releaseType"],
+        "preview-by-display"
+    );
 }
 
 #[derive(TelemetryArgs)]

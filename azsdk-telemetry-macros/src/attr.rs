@@ -11,6 +11,8 @@ use syn::{Attribute, LitStr, Path};
 pub(crate) enum Kind {
     /// `key`
     Flag,
+    /// `key` or `key(display)`: a recording mode, optionally through `Display`
+    Mode,
     /// `key = "text"`
     Str,
     /// `key = path` or `key = "path"`
@@ -21,6 +23,8 @@ pub(crate) enum Kind {
 #[derive(Clone)]
 pub(crate) enum Value {
     Flag,
+    /// `key(display)`
+    Display,
     Str(LitStr),
     Path(Path),
 }
@@ -45,6 +49,14 @@ impl Entries {
 
     pub(crate) fn flag(&self, key: &str) -> Option<Span> {
         self.get(key).map(|entry| entry.span)
+    }
+
+    /// Whether `key` was given as `key(display)`.
+    pub(crate) fn display(&self, key: &str) -> bool {
+        matches!(
+            self.get(key).map(|entry| &entry.value),
+            Some(Value::Display)
+        )
     }
 
     pub(crate) fn str(&self, key: &str) -> Option<&LitStr> {
@@ -109,6 +121,34 @@ impl Spec {
                 }
                 Value::Flag
             }
+            Kind::Mode => {
+                if meta.input.peek(syn::Token![=]) {
+                    return Err(meta.error(format!(
+                        "`{key}` takes no value: write `{key}`, or `{key}(display)` to record the value's `Display` text"
+                    )));
+                }
+                if !meta.input.peek(syn::token::Paren) {
+                    Value::Flag
+                } else {
+                    let mut display = false;
+                    let wrong = || {
+                        format!("`{key}(...)` takes one option, `display`: write `{key}(display)` to record the value's `Display` text")
+                    };
+                    meta.parse_nested_meta(|option| {
+                        let valued = option.input.peek(syn::Token![=])
+                            || option.input.peek(syn::token::Paren);
+                        if display || valued || !option.path.is_ident("display") {
+                            return Err(option.error(wrong()));
+                        }
+                        display = true;
+                        Ok(())
+                    })?;
+                    if !display {
+                        return Err(syn::Error::new(span, wrong()));
+                    }
+                    Value::Display
+                }
+            }
             Kind::Str => {
                 let lit: LitStr = meta.value()?.parse().map_err(|error| {
                     syn::Error::new(
@@ -120,12 +160,17 @@ impl Spec {
             }
             Kind::Path => {
                 let input = meta.value()?;
-                if input.peek(LitStr) {
-                    let lit: LitStr = input.parse()?;
-                    Value::Path(lit.parse()?)
+                let path = if input.peek(LitStr) {
+                    input.parse::<LitStr>()?.parse()
                 } else {
-                    Value::Path(input.call(Path::parse_mod_style)?)
-                }
+                    input.call(Path::parse_mod_style)
+                };
+                Value::Path(path.map_err(|error| {
+                    syn::Error::new(
+                        error.span(),
+                        format!("`{key}` expects a path: `{key} = my_crate::telemetry`"),
+                    )
+                })?)
             }
         };
         entries.0.push(Entry { key, span, value });
@@ -143,9 +188,9 @@ impl Spec {
     pub(crate) fn parse_attrs(&self, attrs: &[Attribute]) -> syn::Result<Entries> {
         let mut entries = Entries::default();
         for attr in attrs.iter().filter(|attr| is_telemetry(attr)) {
-            if let syn::Meta::Path(path) = &attr.meta {
+            if !matches!(attr.meta, syn::Meta::List(_)) {
                 return Err(syn::Error::new_spanned(
-                    path,
+                    &attr.meta,
                     format!(
                         "expected `#[telemetry(...)]` with one of {}",
                         self.expected()
@@ -188,9 +233,9 @@ pub(crate) const TOOL: Spec = Spec {
 pub(crate) const FIELD: Spec = Spec {
     place: "#[telemetry(...)] on a field",
     keys: &[
-        ("allow", Kind::Flag),
+        ("allow", Kind::Mode),
         ("presence", Kind::Flag),
-        ("hash", Kind::Flag),
+        ("hash", Kind::Mode),
         ("skip", Kind::Flag),
         ("flatten", Kind::Flag),
         ("dimension", Kind::Str),

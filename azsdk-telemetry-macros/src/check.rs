@@ -11,9 +11,16 @@ use crate::case::RenameRule;
 /// How one field or parameter is recorded.
 #[derive(Clone)]
 pub(crate) enum Mode {
-    Allow { dimension: Option<LitStr> },
+    /// `allow`, `allow(display)`; with `dimension`, also promoted.
+    Allow {
+        dimension: Option<LitStr>,
+        display: bool,
+    },
     Presence,
-    Hash,
+    /// `hash`, `hash(display)`.
+    Hash {
+        display: bool,
+    },
     Flatten,
 }
 
@@ -75,9 +82,12 @@ pub(crate) fn field(
     let mode = match mode {
         "allow" => Mode::Allow {
             dimension: entries.str("dimension").cloned(),
+            display: entries.display("allow"),
         },
         "presence" => Mode::Presence,
-        "hash" => Mode::Hash,
+        "hash" => Mode::Hash {
+            display: entries.display("hash"),
+        },
         "flatten" => Mode::Flatten,
         _ => return Ok(None), // skip
     };

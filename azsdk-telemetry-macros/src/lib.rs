@@ -59,9 +59,10 @@ use proc_macro::TokenStream;
 ///
 /// Each parameter is recorded by its type's `TelemetryArgs` implementation
 /// (no marking needed), by inline annotations (`#[telemetry(allow)]`,
-/// `presence`, `hash`, `skip`, `dimension = "..."`, `rename = "..."`), or not
-/// at all. The outcome: `Err` classified through `TelemetryError` (or the
-/// built-in fallbacks), a panic (`Panic`, the panic keeps unwinding), a
+/// `allow(display)`, `presence`, `hash`, `skip`, `dimension = "..."`,
+/// `rename = "..."`), or not at all. The outcome: `Err` classified through
+/// `TelemetryError`, else as a `std::error::Error` or a type-erased error
+/// chain (any other type does not compile), a panic (`Panic`, the panic keeps unwinding), a
 /// future dropped before completion (`Cancelled`), an `Ok` value whose
 /// `ToolResponse` reports a failure (an MCP `CallToolResult` with
 /// `is_error`), and `toolResponse` when the returned type implements
@@ -101,7 +102,7 @@ pub fn telemetry_tool(args: TokenStream, item: TokenStream) -> TokenStream {
 /// );
 /// ```
 ///
-/// Field keys: `allow`, `presence`, `hash`, `skip`, `flatten`,
+/// Field keys: `allow`, `allow(display)`, `presence`, `hash`, `hash(display)`, `skip`, `flatten`,
 /// `dimension = "..."` (with `allow`), `rename = "..."`. Container keys:
 /// `rename_all = "..."` (default `camelCase`), `crate = path`.
 #[proc_macro_derive(TelemetryArgs, attributes(telemetry))]

@@ -6,17 +6,20 @@
 //!
 //! | annotation | what `toolArgs` gets |
 //! | --- | --- |
-//! | `allow` | the key and the value |
+//! | `allow` | the key and the value ([`ArgValue`]; a [`TelemetryArgs`] type as a nested object) |
+//! | `allow(display)` | the key and the value's `Display` text |
 //! | `allow, dimension = "language"` | the same, and the value as a top-level dimension |
 //! | `presence` | the key with `true`: that a value was given, never the value |
-//! | `hash` | the key with the SHA-256 of the value, lower-case hex |
+//! | `hash`, `hash(display)` | the key with the SHA-256 of the value (or of its `Display` text), lower-case hex |
 //! | `skip` or no annotation | nothing, not even the key |
 //! | `flatten` | the fields of a nested `TelemetryArgs` value, at this level |
 //!
 //! An `Option` that is `None` leaves its key out whatever the annotation. A
 //! field whose type implements `TelemetryArgs` itself and is marked `allow`
 //! is written as a nested JSON object (its promoted dimensions still reach the
-//! event); with `flatten` its keys join the parent's object.
+//! event); with `flatten` its keys join the parent's object. Any other type
+//! is a compile error at the field's type that lists the ways out: nothing is
+//! recorded through `Display` unless `display` asks for it.
 //!
 //! Values are scrubbed later, when the record is finished; the recorder only
 //! bounds sizes so a huge argument never costs a huge allocation.
@@ -76,6 +79,12 @@ use crate::sanitize::{self, limits};
 ///     }
 /// }
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no telemetry fields to record: it does not implement `TelemetryArgs`",
+    label = "`{Self}` does not implement `TelemetryArgs`",
+    note = "add `#[derive(TelemetryArgs)]` to `{Self}` and annotate the fields to record, or implement `TelemetryArgs` by hand",
+    note = "a single value is recorded with `#[telemetry(allow)]` instead of `flatten`"
+)]
 pub trait TelemetryArgs {
     /// Records the allowed fields into `recorder`.
     fn record_args(&self, recorder: &mut ArgsRecorder);
@@ -112,9 +121,11 @@ impl<T: TelemetryArgs> TelemetryArgs for rmcp::handler::server::wrapper::Paramet
 /// A value that can stand in `toolArgs`: strings, booleans, numbers, paths,
 /// and `Option`s, slices and `Vec`s of those.
 ///
-/// Enums record through `Display` with no further work, or through
-/// `#[derive(TelemetryArgs)]`, which writes the variant's name (camelCase
-/// unless `rename_all`/`rename` say otherwise) and never reads its fields.
+/// Enums derive it with `#[derive(TelemetryArgs)]`, which writes the
+/// variant's name (camelCase unless `rename_all`/`rename` say otherwise) and
+/// never reads its fields. A type that is neither an `ArgValue` nor a
+/// [`TelemetryArgs`] is recorded through `Display` only when the field asks
+/// for it: `#[telemetry(allow(display))]`.
 ///
 /// ```
 /// use azsdk_telemetry::{ArgValue, TelemetryArgs};
@@ -126,6 +137,14 @@ impl<T: TelemetryArgs> TelemetryArgs for rmcp::handler::server::wrapper::Paramet
 /// assert_eq!(None::<u8>.arg_value(), None);
 /// assert_eq!(vec![1, 2].arg_value(), Some(serde_json::json!([1, 2])));
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be recorded in `toolArgs`: it implements neither `ArgValue` nor `TelemetryArgs`",
+    label = "`{Self}` cannot be recorded",
+    note = "implement `azsdk_telemetry::ArgValue` for `{Self}` to record it as a value",
+    note = "or add `#[derive(TelemetryArgs)]` to `{Self}`: a struct records its annotated fields as a nested object, an enum its variant's name",
+    note = "or record its `Display` text: `#[telemetry(allow(display))]`",
+    note = "or record less: `#[telemetry(presence)]` (only that it was given) or `#[telemetry(hash(display))]` (the SHA-256 of its `Display` text)"
+)]
 pub trait ArgValue {
     /// The value as JSON; `None` when absent (the key is then left out).
     fn arg_value(&self) -> Option<Value>;

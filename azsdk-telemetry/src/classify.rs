@@ -1,22 +1,25 @@
 //! Error classification: what a failed call records as `errorType` and
 //! `errorMessage`, and whether an error is a failure at all.
 //!
-//! `#[telemetry_tool]` classifies the `Err` of a tool's `Result` in this order:
+//! `#[telemetry_tool]` classifies the `Err` of a tool's `Result` by the first
+//! rule that applies, and by no guess:
 //!
-//! 1. the error type implements [`TelemetryError`] (derived, by hand, or the
-//!    built-in one of [`std::io::Error`], by kind): its answers;
+//! 1. the error type implements [`TelemetryError`] (derived, by hand, or
+//!    built in: [`std::io::Error`] by kind, `String` and `str` as `Error`
+//!    with their text): its answers;
 //! 2. it implements [`std::error::Error`]: `errorType` is the type's short
 //!    name (`ParseIntError`), the message its `Display` followed by its
 //!    `source()` chain;
-//! 3. it dereferences to `dyn Error` (`anyhow::Error`, `Box<dyn Error>`): the
-//!    chain is walked; an [`std::io::Error`] in it gives the `errorType`,
-//!    otherwise `Error`;
-//! 4. it implements `Display` only: the short name and the `Display` text;
-//! 5. anything else: the short name, no message.
+//! 3. it is a type-erased error that dereferences to `dyn Error`
+//!    (`anyhow::Error`, `Box<dyn Error>`): the chain is walked; an
+//!    [`std::io::Error`] in it gives the `errorType`, otherwise `Error`;
+//! 4. anything else does not compile: the error names the type and says to
+//!    derive [`TelemetryError`] or implement [`std::error::Error`].
 //!
 //! Every message is scrubbed and truncated to 1 KB on a UTF-8 boundary before
 //! it is stored or sent.
 
+use std::convert::Infallible;
 use std::error::Error as StdError;
 use std::fmt::Write as _;
 use std::io;
@@ -64,6 +67,13 @@ use crate::sanitize::{self, limits};
 ///
 /// `error_type` is `&'static str` on purpose: it is a dashboard's group-by
 /// key and must stay low-cardinality.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be classified as a tool's error: it implements neither `TelemetryError` nor `std::error::Error`",
+    label = "`{Self}` is not an error type telemetry can classify",
+    note = "derive it: `#[derive(TelemetryError)]` records each variant's name as `errorType` (or `#[telemetry(error_type = \"...\")]`) and its `Display` text as the message",
+    note = "or implement `std::error::Error` for `{Self}`: `errorType` is then the type's name, the message its `Display` text and `source()` chain",
+    note = "or return an error type that has one of them (`std::io::Error`, `anyhow::Error`, `Box<dyn Error>`, `String`)"
+)]
 pub trait TelemetryError {
     /// `errorType`: a low-cardinality class such as `ValidationError`.
     fn error_type(&self) -> &'static str;
@@ -100,6 +110,46 @@ impl<T: TelemetryError + ?Sized> TelemetryError for Box<T> {
     }
     fn is_failure(&self) -> bool {
         (**self).is_failure()
+    }
+}
+
+/// A plain-text error (`Result<T, String>`): `errorType` `Error`, the text
+/// as the message.
+///
+/// ```
+/// use azsdk_telemetry::TelemetryError;
+/// let error = String::from("no tsp-location.yaml");
+/// assert_eq!(error.error_type(), "Error");
+/// assert_eq!(error.error_message().as_deref(), Some("no tsp-location.yaml"));
+/// assert_eq!("text".error_type(), "Error");
+/// ```
+impl TelemetryError for str {
+    fn error_type(&self) -> &'static str {
+        "Error"
+    }
+    fn error_message(&self) -> Option<String> {
+        Some(self.to_owned())
+    }
+}
+
+/// As [`str`]: `errorType` `Error`, the text as the message.
+impl TelemetryError for String {
+    fn error_type(&self) -> &'static str {
+        self.as_str().error_type()
+    }
+    fn error_message(&self) -> Option<String> {
+        self.as_str().error_message()
+    }
+}
+
+/// The error of a call that cannot fail (`Result<T, Infallible>`, or a return
+/// value that is not a `Result`): there is none to classify.
+impl TelemetryError for Infallible {
+    fn error_type(&self) -> &'static str {
+        match *self {}
+    }
+    fn error_message(&self) -> Option<String> {
+        match *self {}
     }
 }
 
@@ -209,16 +259,6 @@ impl Classification {
             .find_map(|link| link.downcast_ref::<io::Error>())
             .map_or("Error", |io| io_error_type(io.kind()));
         Self::failure(error_type, Some(chain_message(error)))
-    }
-
-    /// Classifies an error that implements `Display` only.
-    pub fn of_display<E: std::fmt::Display + ?Sized>(error: &E) -> Self {
-        Self::failure(short_type_name::<E>(), Some(error.to_string()))
-    }
-
-    /// Classifies a value about which nothing is known but its type.
-    pub fn of_opaque<E: ?Sized>(_: &E) -> Self {
-        Self::failure(short_type_name::<E>(), None)
     }
 }
 
@@ -338,7 +378,7 @@ mod tests {
     #[test]
     fn messages_are_bounded_on_a_char_boundary() {
         let long = "é".repeat(EARLY_MESSAGE_MAX_BYTES);
-        let class = Classification::of_display(&long);
+        let class = Classification::of(&long);
         let message = class.message.unwrap();
         assert!(message.len() <= EARLY_MESSAGE_MAX_BYTES);
         assert!(message.chars().all(|c| c == 'é'));

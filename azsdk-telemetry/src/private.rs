@@ -10,25 +10,32 @@ pub mod v1 {
     pub use crate::tool_call::{call, enabled, typed_future, Outcome, ToolCall, ToolFuture};
     pub use serde_json::Value;
 
-    /// The error type of a return value that is not a `Result`: there is none.
-    #[derive(Debug)]
-    pub enum NoError {}
-
-    impl TelemetryError for NoError {
-        fn error_type(&self) -> &'static str {
-            match *self {}
-        }
-        fn error_message(&self) -> Option<String> {
-            match *self {}
+    /// Records `value` under `key` (promoting it to `dimension` when given).
+    /// The generated code reaches it only from inside a function bounded by
+    /// `ArgValue`, so a type that is not a value fails there, at its own span.
+    pub fn allow_value<V: ArgValue + ?Sized>(
+        value: &V,
+        recorder: &mut ArgsRecorder,
+        key: &str,
+        dimension: Option<&'static str>,
+    ) {
+        match dimension {
+            Some(dimension) => recorder.allow_dimension(key, dimension, value),
+            None => recorder.allow(key, value),
         }
     }
 
     /// Autoref-specialization probes: resolved where the macro expands, with
-    /// the concrete types, so a type gets the most specific treatment it
-    /// supports (a method found on more references wins).
+    /// the concrete types, so a type gets the treatment it supports (a method
+    /// found on more references wins). Each ladder is short and ends in a
+    /// rung that *requires* a public trait instead of guessing: that rung
+    /// takes a function the generated code defines, bounded by the trait and
+    /// spanned at the author's type, so a type that forgot the trait gets one
+    /// error at that type in the trait's own words
+    /// (`#[diagnostic::on_unimplemented]`), naming nothing in this module.
     pub mod probe {
+        use std::convert::Infallible;
         use std::error::Error as StdError;
-        use std::fmt::Display;
 
         use super::*;
 
@@ -49,7 +56,14 @@ pub mod v1 {
         }
         impl<T: ?Sized> __AzsdkParamExcluded for &__AzsdkParam<'_, T> {}
 
-        /// An annotated field or parameter. `(&&&__AzsdkValue(&v))`.
+        /// What records one value: `(value, recorder, key, dimension)`. The
+        /// generated code passes a generic function bounded by `ArgValue`; the
+        /// value rung instantiates it for the value's type.
+        pub type Record<T> = fn(&T, &mut ArgsRecorder, &str, Option<&'static str>);
+
+        /// An `allow`ed or `hash`ed value. `(&&__AzsdkValue(&v))`: a
+        /// [`TelemetryArgs`] type is a nested object, any other type must be
+        /// an [`ArgValue`] (the `record` function requires it).
         pub struct __AzsdkValue<'a, T: ?Sized>(pub &'a T);
 
         pub trait __AzsdkValueNested {
@@ -58,19 +72,21 @@ pub mod v1 {
                 recorder: &mut ArgsRecorder,
                 key: &str,
                 dimension: Option<&'static str>,
+                record: Record<str>,
             );
-            fn __azsdk_hash(&self, recorder: &mut ArgsRecorder, key: &str);
+            fn __azsdk_hash(&self, recorder: &mut ArgsRecorder, key: &str, record: Record<str>);
         }
-        impl<T: TelemetryArgs + ?Sized> __AzsdkValueNested for &&__AzsdkValue<'_, T> {
+        impl<T: TelemetryArgs + ?Sized> __AzsdkValueNested for &__AzsdkValue<'_, T> {
             fn __azsdk_allow(
                 &self,
                 recorder: &mut ArgsRecorder,
                 key: &str,
                 _: Option<&'static str>,
+                _: Record<str>,
             ) {
                 recorder.nested(key, self.0)
             }
-            fn __azsdk_hash(&self, recorder: &mut ArgsRecorder, key: &str) {
+            fn __azsdk_hash(&self, recorder: &mut ArgsRecorder, key: &str, _: Record<str>) {
                 let mut inner = ArgsRecorder::new();
                 self.0.record_args(&mut inner);
                 if !inner.is_empty() {
@@ -78,55 +94,28 @@ pub mod v1 {
                 }
             }
         }
-        pub trait __AzsdkValueArg {
+        pub trait __AzsdkValueArg<T: ?Sized> {
             fn __azsdk_allow(
                 &self,
                 recorder: &mut ArgsRecorder,
                 key: &str,
                 dimension: Option<&'static str>,
+                record: Record<T>,
             );
-            fn __azsdk_hash(&self, recorder: &mut ArgsRecorder, key: &str);
+            fn __azsdk_hash(&self, recorder: &mut ArgsRecorder, key: &str, record: Record<T>);
         }
-        impl<T: ArgValue + ?Sized> __AzsdkValueArg for &__AzsdkValue<'_, T> {
+        impl<T: ?Sized> __AzsdkValueArg<T> for __AzsdkValue<'_, T> {
             fn __azsdk_allow(
                 &self,
                 recorder: &mut ArgsRecorder,
                 key: &str,
                 dimension: Option<&'static str>,
+                record: Record<T>,
             ) {
-                match dimension {
-                    Some(dimension) => recorder.allow_dimension(key, dimension, self.0),
-                    None => recorder.allow(key, self.0),
-                }
+                record(self.0, recorder, key, dimension)
             }
-            fn __azsdk_hash(&self, recorder: &mut ArgsRecorder, key: &str) {
-                recorder.hash(key, self.0)
-            }
-        }
-        pub trait __AzsdkValueDisplay {
-            fn __azsdk_allow(
-                &self,
-                recorder: &mut ArgsRecorder,
-                key: &str,
-                dimension: Option<&'static str>,
-            );
-            fn __azsdk_hash(&self, recorder: &mut ArgsRecorder, key: &str);
-        }
-        impl<T: Display + ?Sized> __AzsdkValueDisplay for __AzsdkValue<'_, T> {
-            fn __azsdk_allow(
-                &self,
-                recorder: &mut ArgsRecorder,
-                key: &str,
-                dimension: Option<&'static str>,
-            ) {
-                let text = self.0.to_string();
-                match dimension {
-                    Some(dimension) => recorder.allow_dimension(key, dimension, &text),
-                    None => recorder.allow(key, &text),
-                }
-            }
-            fn __azsdk_hash(&self, recorder: &mut ArgsRecorder, key: &str) {
-                recorder.hash(key, &self.0.to_string())
+            fn __azsdk_hash(&self, recorder: &mut ArgsRecorder, key: &str, record: Record<T>) {
+                record(self.0, recorder, key, None)
             }
         }
 
@@ -172,66 +161,66 @@ pub mod v1 {
         }
         pub trait __AzsdkOutValue<'a> {
             type Ok: ?Sized;
-            fn __azsdk_split(&self) -> (Option<&'a Self::Ok>, Option<&'a NoError>);
+            fn __azsdk_split(&self) -> (Option<&'a Self::Ok>, Option<&'a Infallible>);
         }
         impl<'a, T: ?Sized> __AzsdkOutValue<'a> for &__AzsdkOut<'a, T> {
             type Ok = T;
-            fn __azsdk_split(&self) -> (Option<&'a T>, Option<&'a NoError>) {
+            fn __azsdk_split(&self) -> (Option<&'a T>, Option<&'a Infallible>) {
                 (Some(self.0), None)
             }
         }
 
-        /// An error: classified by the most specific means its type offers. `(&&&&&&__AzsdkErr(e))`.
+        /// What classifies an error the ladder has no rung for: the generated
+        /// code passes a function bounded by [`TelemetryError`], so the last
+        /// rung is a compile error in that trait's words, never a guess.
+        pub type Classify<T> = fn(&T) -> Classification;
+
+        /// An error: `(&&&&&__AzsdkErr(e))`. Its [`TelemetryError`]; else, as a
+        /// [`std::error::Error`], its short type name and message chain; else,
+        /// as a type-erased error (`anyhow::Error`, `Box<dyn Error>`), its
+        /// chain; else `classify` (which does not compile for it).
         pub struct __AzsdkErr<'a, T: ?Sized>(pub &'a T);
 
         pub trait __AzsdkErrDerived {
-            fn __azsdk_classify(&self) -> Classification;
+            fn __azsdk_classify(&self, classify: Classify<Infallible>) -> Classification;
         }
-        impl<T: TelemetryError + ?Sized> __AzsdkErrDerived for &&&&&__AzsdkErr<'_, T> {
-            fn __azsdk_classify(&self) -> Classification {
+        impl<T: TelemetryError + ?Sized> __AzsdkErrDerived for &&&&__AzsdkErr<'_, T> {
+            fn __azsdk_classify(&self, _: Classify<Infallible>) -> Classification {
                 Classification::of(self.0)
             }
         }
         pub trait __AzsdkErrStd {
-            fn __azsdk_classify(&self) -> Classification;
+            fn __azsdk_classify(&self, classify: Classify<Infallible>) -> Classification;
         }
-        impl<T: StdError + ?Sized> __AzsdkErrStd for &&&&__AzsdkErr<'_, T> {
-            fn __azsdk_classify(&self) -> Classification {
+        impl<T: StdError + ?Sized> __AzsdkErrStd for &&&__AzsdkErr<'_, T> {
+            fn __azsdk_classify(&self, _: Classify<Infallible>) -> Classification {
                 Classification::of_std(self.0)
             }
         }
         pub trait __AzsdkErrChainSend {
-            fn __azsdk_classify(&self) -> Classification;
+            fn __azsdk_classify(&self, classify: Classify<Infallible>) -> Classification;
         }
         impl<T: AsRef<dyn StdError + Send + Sync + 'static> + ?Sized> __AzsdkErrChainSend
-            for &&&__AzsdkErr<'_, T>
+            for &&__AzsdkErr<'_, T>
         {
-            fn __azsdk_classify(&self) -> Classification {
+            fn __azsdk_classify(&self, _: Classify<Infallible>) -> Classification {
                 Classification::of_chain(self.0.as_ref())
             }
         }
         pub trait __AzsdkErrChain {
-            fn __azsdk_classify(&self) -> Classification;
+            fn __azsdk_classify(&self, classify: Classify<Infallible>) -> Classification;
         }
-        impl<T: AsRef<dyn StdError + 'static> + ?Sized> __AzsdkErrChain for &&__AzsdkErr<'_, T> {
-            fn __azsdk_classify(&self) -> Classification {
+        impl<T: AsRef<dyn StdError + 'static> + ?Sized> __AzsdkErrChain for &__AzsdkErr<'_, T> {
+            fn __azsdk_classify(&self, _: Classify<Infallible>) -> Classification {
                 Classification::of_chain(self.0.as_ref())
             }
         }
-        pub trait __AzsdkErrDisplay {
-            fn __azsdk_classify(&self) -> Classification;
+        pub trait __AzsdkErrRequired<T: ?Sized> {
+            fn __azsdk_classify(&self, classify: Classify<T>) -> Classification;
         }
-        impl<T: Display + ?Sized> __AzsdkErrDisplay for &__AzsdkErr<'_, T> {
-            fn __azsdk_classify(&self) -> Classification {
-                Classification::of_display(self.0)
-            }
-        }
-        pub trait __AzsdkErrOpaque {
-            fn __azsdk_classify(&self) -> Classification;
-        }
-        impl<T: ?Sized> __AzsdkErrOpaque for __AzsdkErr<'_, T> {
-            fn __azsdk_classify(&self) -> Classification {
-                Classification::of_opaque(self.0)
+        impl<T: ?Sized> __AzsdkErrRequired<T> for __AzsdkErr<'_, T> {
+            fn __azsdk_classify(&self, classify: Classify<T>) -> Classification {
+                classify(self.0)
             }
         }
 

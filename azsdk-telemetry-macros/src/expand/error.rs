@@ -4,9 +4,10 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
+use syn::spanned::Spanned;
 use syn::{Data, DeriveInput, Fields};
 
-use super::{runtime, with_error};
+use super::{classify, runtime, with_error};
 use crate::attr::{ERROR_CONTAINER, ERROR_VARIANT};
 use crate::check::{self, ErrorRule};
 
@@ -25,6 +26,7 @@ pub(crate) fn derive(input: DeriveInput) -> TokenStream {
                 error_type: vec![quote!(_ => "Error",)],
                 message: vec![quote!(_ => ::core::option::Option::None,)],
                 failure: vec![quote!(_ => true,)],
+                transparent: Vec::new(),
             };
             with_error(error, implementation(&input, &rt, stub))
         }
@@ -37,6 +39,8 @@ struct Arms {
     error_type: Vec<TokenStream>,
     message: Vec<TokenStream>,
     failure: Vec<TokenStream>,
+    /// `pattern => classification` of the `transparent` variants.
+    transparent: Vec<TokenStream>,
 }
 
 fn arms(
@@ -49,8 +53,7 @@ fn arms(
         Data::Struct(data) => {
             let rule =
                 check::error_rule(container, Some(data.fields.len()), &ErrorRule::default())?;
-            let pattern = bind_one(quote!(Self), &data.fields, rule.transparent);
-            arms.push(rt, &pattern, &input.ident, &rule);
+            arms.push(rt, quote!(Self), &input.ident, &data.fields, &rule);
         }
         Data::Enum(data) => {
             if let Some(span) = container.flag("transparent") {
@@ -64,8 +67,7 @@ fn arms(
                 let entries = ERROR_VARIANT.parse_attrs(&variant.attrs)?;
                 let rule = check::error_rule(&entries, Some(variant.fields.len()), &defaults)?;
                 let ident = &variant.ident;
-                let pattern = bind_one(quote!(Self::#ident), &variant.fields, rule.transparent);
-                arms.push(rt, &pattern, ident, &rule);
+                arms.push(rt, quote!(Self::#ident), ident, &variant.fields, &rule);
             }
         }
         Data::Union(data) => {
@@ -99,21 +101,27 @@ impl Arms {
     fn push(
         &mut self,
         rt: &TokenStream,
-        pattern: &TokenStream,
+        path: TokenStream,
         ident: &syn::Ident,
+        fields: &Fields,
         rule: &ErrorRule,
     ) {
+        let inner = inner();
+        let pattern = bind_one(path.clone(), fields, false);
         if rule.transparent {
-            let inner = inner();
-            let classify = quote! {{
-                #[allow(unused_imports)]
-                use #rt::probe::*;
-                (&&&&&&__AzsdkErr(#inner)).__azsdk_classify()
-            }};
-            self.error_type
-                .push(quote!(#pattern => #classify.error_type,));
-            self.message.push(quote!(#pattern => #classify.message,));
-            self.failure.push(quote!(#pattern => #classify.failure,));
+            // Classified once, in one place, so a field type that cannot be
+            // classified gives one error, not one per trait method.
+            let bound = bind_one(path, fields, true);
+            let span = fields
+                .iter()
+                .next()
+                .map_or_else(Span::call_site, |field| field.ty.span());
+            let classify = classify(rt, &quote!(#inner), span);
+            self.transparent.push(quote!(#bound => #classify,));
+            let class = quote!(Self::__azsdk_transparent(self));
+            self.error_type.push(quote!(#pattern => #class.error_type,));
+            self.message.push(quote!(#pattern => #class.message,));
+            self.failure.push(quote!(#pattern => #class.failure,));
             return;
         }
         let error_type = rule.error_type.clone().unwrap_or_else(|| {
@@ -138,7 +146,22 @@ fn implementation(input: &DeriveInput, rt: &TokenStream, arms: Arms) -> TokenStr
         error_type,
         message,
         failure,
+        transparent,
     } = arms;
+    let transparent = (!transparent.is_empty()).then(|| {
+        quote! {
+            #[automatically_derived]
+            impl #impl_generics #name #ty_generics #where_clause {
+                fn __azsdk_transparent(&self) -> #rt::Classification {
+                    #[allow(unreachable_patterns)]
+                    match self {
+                        #(#transparent)*
+                        _ => ::core::unreachable!(),
+                    }
+                }
+            }
+        }
+    });
     let body = |arms: Vec<TokenStream>| {
         if arms.is_empty() {
             quote!(match *self {})
@@ -160,5 +183,6 @@ fn implementation(input: &DeriveInput, rt: &TokenStream, arms: Arms) -> TokenStr
                 #failure
             }
         }
+        #transparent
     }
 }

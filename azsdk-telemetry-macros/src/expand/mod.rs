@@ -6,7 +6,7 @@ pub(crate) mod args;
 pub(crate) mod error;
 pub(crate) mod tool;
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Expr, Path};
@@ -30,30 +30,129 @@ pub(crate) fn record(
     let key = &recorded.key;
     let span = span_of.span();
     let statement = match &recorded.mode {
-        Mode::Allow { dimension } => {
+        Mode::Allow { dimension, display } => {
             let dimension = match dimension {
                 Some(lit) => quote!(::core::option::Option::Some(#lit)),
                 None => quote!(::core::option::Option::None),
             };
-            quote_spanned! {span=>
-                (&&&__AzsdkValue(#value)).__azsdk_allow(#args, #key, #dimension);
+            let record = recorder_fn(
+                rt,
+                span,
+                "allow",
+                *display,
+                quote_spanned!(span=> #rt::allow_value(value, recorder, key, dimension)),
+            );
+            if *display {
+                quote_spanned!(span=> (#record)(#value, #args, #key, #dimension);)
+            } else {
+                quote_spanned! {span=>
+                    (&&__AzsdkValue(#value)).__azsdk_allow(#args, #key, #dimension, #record);
+                }
             }
         }
         Mode::Presence => quote_spanned! {span=>
             (&&__AzsdkPresent(#value)).__azsdk_presence(#args, #key);
         },
-        Mode::Hash => quote_spanned! {span=>
-            (&&&__AzsdkValue(#value)).__azsdk_hash(#args, #key);
-        },
-        Mode::Flatten => quote_spanned! {span=>
-            #rt::TelemetryArgs::record_args(#value, #args);
-        },
+        Mode::Hash { display } => {
+            let record = recorder_fn(
+                rt,
+                span,
+                "hash",
+                *display,
+                quote_spanned!(span=> #rt::ArgsRecorder::hash(recorder, key, value)),
+            );
+            if *display {
+                quote_spanned!(span=> (#record)(#value, #args, #key, ::core::option::Option::None);)
+            } else {
+                quote_spanned!(span=> (&&__AzsdkValue(#value)).__azsdk_hash(#args, #key, #record);)
+            }
+        }
+        Mode::Flatten => {
+            let rt = respan(rt, span);
+            quote_spanned!(span=> #rt::TelemetryArgs::record_args(#value, #args);)
+        }
     };
     // The probes borrow whatever the value is, a reference included.
     quote! {
         #[allow(clippy::needless_borrow)]
         #statement
     }
+}
+
+/// A block whose value is a function that records one value with `body`
+/// (which sees `value`, `recorder`, `key`, `dimension`), bounded by
+/// `ArgValue`, or by `Display` with `display` (`value` is then the text).
+///
+/// The bound is the check: spanned at the author's type, so a type without it
+/// gets one error there, in the trait's words, naming no private item. Inside
+/// a block of its own, the function's name cannot shadow the author's.
+fn recorder_fn(
+    rt: &TokenStream,
+    span: Span,
+    name: &str,
+    display: bool,
+    body: TokenStream,
+) -> TokenStream {
+    let name = syn::Ident::new(name, span);
+    let rt = respan(rt, span);
+    let (bound, text) = if display {
+        (
+            quote_spanned!(span=> ::core::fmt::Display),
+            quote_spanned!(span=> let value: &str = &::std::string::ToString::to_string(value);),
+        )
+    } else {
+        (quote_spanned!(span=> #rt::ArgValue), TokenStream::new())
+    };
+    quote_spanned! {span=> {
+        fn #name<V: ?Sized + #bound>(
+            value: &V,
+            recorder: &mut #rt::ArgsRecorder,
+            key: &str,
+            dimension: ::core::option::Option<&'static str>,
+        ) {
+            let _ = dimension;
+            #text
+            #body
+        }
+        #name
+    }}
+}
+
+/// `tokens` with every span set to `span`: a path the generated code names
+/// (the runtime's) then points where the author's type is, in notes too.
+fn respan(tokens: &TokenStream, span: Span) -> TokenStream {
+    tokens
+        .clone()
+        .into_iter()
+        .map(|mut tree| {
+            if let proc_macro2::TokenTree::Group(group) = &tree {
+                let mut inner =
+                    proc_macro2::Group::new(group.delimiter(), respan(&group.stream(), span));
+                inner.set_span(span);
+                tree = proc_macro2::TokenTree::Group(inner);
+            } else {
+                tree.set_span(span);
+            }
+            tree
+        })
+        .collect()
+}
+
+/// The classification of `error` (a reference expression): the probe ladder
+/// of `__AzsdkErr`, whose last rung requires `TelemetryError` through a
+/// function spanned at `span`, the author's error type.
+pub(crate) fn classify(rt: &TokenStream, error: &TokenStream, span: Span) -> TokenStream {
+    let rt = respan(rt, span);
+    quote_spanned! {span=> {
+        #[allow(unused_imports)]
+        use #rt::probe::*;
+        (&&&&&__AzsdkErr(#error)).__azsdk_classify({
+            fn classify<E: ?Sized + #rt::TelemetryError>(error: &E) -> #rt::Classification {
+                #rt::Classification::of(error)
+            }
+            classify
+        })
+    }}
 }
 
 /// `compile_error!` for an error, followed by what keeps the rest of the

@@ -12,10 +12,11 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
+use syn::spanned::Spanned;
 use syn::visit::Visit;
 use syn::{Attribute, Block, Expr, FnArg, GenericArgument, ItemFn, Pat, ReturnType, Type};
 
-use super::{record, runtime, with_error};
+use super::{classify, record, runtime, with_error};
 use crate::attr::{self, PARAM, TOOL};
 use crate::case::RenameRule;
 use crate::check;
@@ -122,15 +123,14 @@ fn expand(args: TokenStream, func: &mut ItemFn, param_attrs: &[Vec<Attribute>]) 
     let output = local("__azsdk_output");
     let finish = {
         let outcome = local("__azsdk_outcome");
+        let classify = classify(&rt, &quote!(__azsdk_err), error_span(&func.sig.output));
         quote! {{
             #[allow(unused_imports)]
             use #rt::probe::*;
             let mut #outcome = #rt::Outcome::default();
             let (__azsdk_ok, __azsdk_err) = (&__AzsdkOut(&#output)).__azsdk_split();
             if let ::core::option::Option::Some(__azsdk_err) = __azsdk_err {
-                #outcome.error = ::core::option::Option::Some(
-                    (&&&&&&__AzsdkErr(__azsdk_err)).__azsdk_classify(),
-                );
+                #outcome.error = ::core::option::Option::Some(#classify);
             }
             if let ::core::option::Option::Some(__azsdk_ok) = __azsdk_ok {
                 (&&__AzsdkResp(__azsdk_ok)).__azsdk_respond(&mut #outcome);
@@ -254,6 +254,36 @@ fn boxed_output(output: &ReturnType) -> Option<Type> {
     let mut find = FindOutput(None);
     find.visit_type(ty);
     find.0
+}
+
+/// Where an error about the `Err` type points: `E` in `-> Result<T, E>`
+/// (also inside a boxed future's `Output`), else the return type.
+fn error_span(output: &ReturnType) -> Span {
+    let ReturnType::Type(_, ty) = output else {
+        return Span::call_site();
+    };
+    let ty = boxed_output(output).unwrap_or_else(|| (**ty).clone());
+    let Type::Path(path) = &ty else {
+        return ty.span();
+    };
+    let Some(last) = path.path.segments.last() else {
+        return ty.span();
+    };
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return ty.span();
+    };
+    let types: Vec<&Type> = args
+        .args
+        .iter()
+        .filter_map(|arg| match arg {
+            GenericArgument::Type(ty) => Some(ty),
+            _ => None,
+        })
+        .collect();
+    match types.as_slice() {
+        [_, error] if last.ident == "Result" => error.span(),
+        _ => ty.span(),
+    }
 }
 
 /// The return type to annotate the body with, when it can be written in a

@@ -1,6 +1,9 @@
-use azsdk_telemetry::telemetry_tool;
+use azsdk_telemetry::{telemetry_tool, TelemetryError};
 
-#[derive(Debug)]
+// An error type is classified through `TelemetryError` or `std::error::Error`,
+// never guessed: this one has no `Display`, so it records no message.
+#[derive(Debug, TelemetryError)]
+#[telemetry(skip_message)]
 struct MyError;
 impl From<std::num::ParseIntError> for MyError {
     fn from(_: std::num::ParseIntError) -> Self {

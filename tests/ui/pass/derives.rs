@@ -15,6 +15,10 @@ struct Args<'a> {
     skipped: String,
     #[telemetry(flatten)]
     nested: Nested,
+    #[telemetry(allow(display), dimension = "address")]
+    address: std::net::Ipv4Addr,
+    #[telemetry(hash(display))]
+    hashed_address: std::net::Ipv4Addr,
     unannotated: String,
 }
 
@@ -68,6 +72,6 @@ fn main() {
     let _ = (Error::error_type, StructError::error_type, Empty::is_failure);
     let _ = (Mode::Record { secret: String::new() }, Mode::Playback);
     let _ = Error::B { detail: String::new() };
-    let _ = Args { service: "", root: None, tenant: String::new(), skipped: String::new(), nested: Nested { language: None }, unannotated: String::new() };
+    let _ = Args { service: "", root: None, tenant: String::new(), skipped: String::new(), nested: Nested { language: None }, address: std::net::Ipv4Addr::LOCALHOST, hashed_address: std::net::Ipv4Addr::LOCALHOST, unannotated: String::new() };
     let _ = Tuple(1, String::new());
 }

@@ -1,0 +1,6 @@
+use azsdk_telemetry::telemetry_tool;
+
+#[telemetry_tool(category = "generating")]
+struct Generate;
+
+fn main() {}
