@@ -508,38 +508,44 @@ pub struct ArgsRecorder {
     dimensions: Promoted,
 }
 
-/// Promoted dimensions, in order, in one buffer: each a name and a value, each a length
-/// and its UTF-8 text. One allocation for all of them (at the first), none per value: the
-/// calling thread reads them back as `&str` to emit the call.
+/// Promoted dimensions, in order, in one text: names and values back to back, with where
+/// each ends. One allocation for all of them (at the first), none per value: the calling
+/// thread reads them back as `&str` slices to emit the call.
 #[derive(Debug, Default, Clone, PartialEq)]
-struct Promoted(Vec<u8>);
+struct Promoted {
+    text: String,
+    /// The end of each name and of each value in `text`, alternately.
+    ends: Offsets,
+}
 
 impl Promoted {
-    /// Adds a dimension; one whose name or value is 4 GiB or longer is left out.
+    /// Adds a dimension; one that would take the text past 4 GiB is left out.
     fn push(&mut self, name: &str, value: &str) {
-        let (Ok(name_len), Ok(value_len)) = (u32::try_from(name.len()), u32::try_from(value.len()))
-        else {
+        let name_end = self.text.len() + name.len();
+        let (Ok(name_end), Ok(value_end)) = (
+            u32::try_from(name_end),
+            u32::try_from(name_end + value.len()),
+        ) else {
             return;
         };
-        if self.0.is_empty() {
-            self.0.reserve(64);
+        if self.text.is_empty() {
+            self.text.reserve(64);
         }
-        for (len, text) in [(name_len, name), (value_len, value)] {
-            self.0.extend_from_slice(&len.to_le_bytes());
-            self.0.extend_from_slice(text.as_bytes());
-        }
+        self.text.push_str(name);
+        self.text.push_str(value);
+        self.ends.push(name_end);
+        self.ends.push(value_end);
     }
 
     /// The `(name, value)` pairs, in order.
     fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        let mut rest = &self.0[..];
+        let mut start = 0;
+        let mut index = 0;
         let mut text = move || {
-            let (len, after) = rest.split_first_chunk::<4>()?;
-            let len = u32::from_le_bytes(*len) as usize;
-            let (text, after) = after.split_at_checked(len)?;
-            rest = after;
-            // Written by `push` from a `&str`: always valid, checked all the same.
-            std::str::from_utf8(text).ok()
+            let end = (index < self.ends.len).then(|| self.ends.get(index))?;
+            let slice = self.text.get(start..end)?;
+            (start, index) = (end, index + 1);
+            Some(slice)
         };
         std::iter::from_fn(move || Some((text()?, text()?)))
     }
