@@ -7,7 +7,7 @@ use std::io::Read;
 use std::time::{Duration, Instant, SystemTime};
 
 use azsdk_telemetry::export::{ExportConfig, RetryPolicy};
-use azsdk_telemetry_testkit::server::{validate_envelope, Fault};
+use azsdk_telemetry_testkit::server::{validate_envelope, Fault, Mode};
 use azsdk_telemetry_testkit::{IngestionServer, TEST_INSTRUMENTATION_KEY};
 use common::{assert_exactly_once, config, event_id, start, try_start, Sender, TestItem, WAIT};
 
@@ -266,8 +266,86 @@ fn retry_after_as_http_date_is_honoured() {
 }
 
 #[test]
+fn an_answer_that_accepts_items_has_the_rest_resent_within_the_same_flush() {
+    // 503 twice, then every request answered 206 with every seventh item failing 500:
+    // each answer proves the endpoint serves, so the retriable items are resent until
+    // none is left, in this one flush, not left to a spool.
+    let server = IngestionServer::start();
+    for _ in 0..2 {
+        server.push_fault(Fault::Status {
+            code: 503,
+            retry_after: None,
+        });
+    }
+    server.set_mode(Mode::FailEvery {
+        n: 1,
+        fault: Fault::Partial {
+            failing: (6..1_000).step_by(7).map(|index| (index, 500)).collect(),
+        },
+    });
+    let (sender, handle) = start(config(&server));
+    send_ids(&sender, 0..1_000);
+    let report = handle.flush(Duration::from_secs(20));
+    assert!(report.completed);
+    assert_exactly_once(&server.received(), 0..1_000);
+    let s = report.stats;
+    assert_eq!((s.sent, s.dropped.total()), (1_000, 0), "{s:?}");
+    assert!(s.is_balanced());
+}
+
+#[test]
+fn quota_answers_drop_with_a_count_and_pause_sending() {
+    for code in [402u16, 439] {
+        let server = IngestionServer::start();
+        server.push_fault(Fault::Status {
+            code,
+            retry_after: None,
+        });
+        let (sender, handle) = start(config(&server));
+        send_ids(&sender, 0..4);
+        let report = handle.flush(WAIT);
+        assert_eq!(server.requests().len(), 1, "{code} must not be retried");
+        assert_eq!(report.stats.dropped.rejected, 4, "{code}");
+        // Paused: the next batch is not sent (no retry storm against a spent quota).
+        send_ids(&sender, 4..6);
+        let report = handle.flush(Duration::from_millis(500));
+        assert_eq!(server.requests().len(), 1, "{code}: sending must pause");
+        assert_eq!(report.stats.retried, 0);
+        assert!(report.stats.is_balanced(), "{code}");
+    }
+}
+
+#[test]
+fn auth_answers_keep_the_items_in_the_spool_for_a_later_start() {
+    for code in [401u16, 403] {
+        let server = IngestionServer::start();
+        let dir = tempfile::tempdir().unwrap();
+        server.push_fault(Fault::Status {
+            code,
+            retry_after: None,
+        });
+        let (sender, handle) = start(config(&server).with_spool_dir(dir.path()));
+        send_ids(&sender, 0..4);
+        let report = handle.shutdown(WAIT);
+        assert_eq!(server.requests().len(), 1, "{code} must not be retried");
+        assert!(server.received().is_empty());
+        assert_eq!(
+            (report.stats.spooled, report.stats.dropped.total()),
+            (4, 0),
+            "{code}: {:?}",
+            report.stats
+        );
+        // A later process with the credentials fixed delivers them.
+        let (_sender, handle) = start(config(&server).with_spool_dir(dir.path()));
+        assert!(server.wait_for(4, WAIT), "{code}");
+        assert_exactly_once(&server.received(), 0..4);
+        handle.shutdown(WAIT);
+    }
+}
+
+#[test]
 fn refusals_are_counted_not_retried() {
-    for code in [400u16, 402, 403] {
+    for code in [400u16, 404] {
         let server = IngestionServer::start();
         server.push_fault(Fault::Status {
             code,

@@ -15,8 +15,13 @@
 //! JSON and POSTs them to `{IngestionEndpoint}/v2.1/track`:
 //!
 //! * 200: done. 206 (and 400/500 with a per-item body): only items with a retriable status
-//!   (408, 429, 500, 502, 503, 504) are resent, by index; items refused (400, 402, 403, ...)
-//!   or sampled out by the service (206) are counted, not retried.
+//!   (408, 429, 500, 502, 503, 504) are resent, by index; items refused (400, 404, ...)
+//!   or sampled out by the service (206) are counted, not retried. While answers accept
+//!   items the rest is resent within the same flush: `max_attempts` bounds the attempts in
+//!   a row that deliver nothing.
+//! * 402 and 439 (the resource's cap or quota is spent): refused and counted; sending pauses
+//!   5 minutes. 401 and 403 (credentials refused): kept for the spool, one warning per
+//!   process, sending pauses a minute.
 //! * 408, 429, 500, 502, 503, 504 and network failures: retried with exponential backoff and
 //!   jitter, or after `Retry-After` (seconds or HTTP date) when the service sends it.
 //! * 307/308: followed to Azure Monitor hosts (and loopback) only, at most 10 hops; the new

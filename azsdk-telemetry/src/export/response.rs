@@ -46,6 +46,22 @@ pub(crate) struct Outcome {
     pub rejected: usize,
     /// Accepted but sampled out by the service (item status 206).
     pub sampled_out: usize,
+    /// What the answer says of the endpoint as a whole.
+    pub verdict: Verdict,
+}
+
+/// What a whole-request answer says about sending at all, beyond its items.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// The endpoint serves: go on as the items say.
+    #[default]
+    Serving,
+    /// 402 or 439: the resource's daily cap or quota is spent. The items are refused;
+    /// sending pauses, so no retry storm follows.
+    OverQuota,
+    /// 401 or 403: the credentials are refused. The items are kept (to the spool) and
+    /// sending pauses: a fixed configuration will deliver them later.
+    Unauthorized,
 }
 
 /// Classifies an HTTP answer for a batch of `len` items. Redirects are handled before this.
@@ -55,7 +71,9 @@ pub(crate) struct Outcome {
 ///   accepted); item code 206 is "sampled out", retriable codes are resent by index.
 /// * 206 with an unreadable body: everything is resent (duplicates beat losses).
 /// * 408, 429, 500, 502, 503, 504 (without a usable body): all resent.
-/// * anything else (400, 401, 402, 403, 404, ...): all rejected.
+/// * 402, 439: all rejected, [`Verdict::OverQuota`].
+/// * 401, 403: all kept, [`Verdict::Unauthorized`].
+/// * anything else (400, 404, ...): all rejected.
 pub(crate) fn classify(status: u16, body: &[u8], len: usize) -> Outcome {
     let all_retry = || Outcome {
         retry: (0..len).collect(),
@@ -78,6 +96,14 @@ pub(crate) fn classify(status: u16, body: &[u8], len: usize) -> Outcome {
         (206 | 400 | 500, Some(response)) => per_item(&response, len),
         (206, None) => all_retry(),
         (s, _) if is_retriable_status(s) => all_retry(),
+        (402 | 439, _) => Outcome {
+            verdict: Verdict::OverQuota,
+            ..all_rejected()
+        },
+        (401 | 403, _) => Outcome {
+            verdict: Verdict::Unauthorized,
+            ..all_retry()
+        },
         _ => all_rejected(),
     }
 }
@@ -132,7 +158,8 @@ mod tests {
                 accepted: 1,
                 retry: vec![2, 4],
                 rejected: 1,
-                sampled_out: 1
+                sampled_out: 1,
+                verdict: Verdict::Serving,
             }
         );
     }
@@ -154,8 +181,20 @@ mod tests {
         for s in [408, 429, 500, 502, 503, 504] {
             assert_eq!(classify(s, b"", 2).retry, vec![0, 1], "{s}");
         }
-        for s in [400, 401, 402, 403, 404, 439] {
+        for s in [400, 404] {
             assert_eq!(classify(s, b"", 2).rejected, 2, "{s}");
+        }
+        for s in [402, 439] {
+            let o = classify(s, b"", 2);
+            assert_eq!((o.rejected, o.verdict), (2, Verdict::OverQuota), "{s}");
+        }
+        for s in [401, 403] {
+            let o = classify(s, b"", 2);
+            assert_eq!(
+                (o.retry, o.verdict),
+                (vec![0, 1], Verdict::Unauthorized),
+                "{s}"
+            );
         }
     }
 

@@ -19,7 +19,8 @@ use std::time::{Duration, SystemTime};
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryPolicy {
-    /// Tries per batch, the first one included (default 3).
+    /// Tries in a row that deliver nothing, the first one included (default 3): an answer
+    /// that accepts items starts the count again.
     pub max_attempts: u32,
     /// Delay before the first retry (default 500 ms); doubled on every retry.
     pub base_backoff: Duration,

@@ -40,7 +40,7 @@ pub struct DropStats {
     pub sampled: u64,
     /// Accepted but sampled out by the service (item status 206).
     pub sampled_out: u64,
-    /// Refused by the service (400, 402, 403 or another non-retriable code).
+    /// Refused by the service (400, 402, 439 or another non-retriable code).
     pub rejected: u64,
     /// Retries used up and no spool configured (or the spool could not be written).
     pub retries_exhausted: u64,

@@ -15,13 +15,17 @@ use tokio::time::{sleep_until, Instant};
 
 use super::batch::Batch;
 use super::queue::{Queue, Queued};
-use super::response::classify;
+use super::response::{classify, Verdict};
 use super::retry::{RetryPolicy, XorShift};
 use super::spool::{Spool, SpoolWriteError};
 use super::stats::{add, Counters};
 use super::transport::Transport;
 
 const TARGET: &str = "azsdk_telemetry::export";
+/// How long sending pauses after a 402 or 439 (the resource's cap or quota is spent).
+const QUOTA_PAUSE: Duration = Duration::from_secs(5 * 60);
+/// How long sending pauses after a 401 or 403 (the credentials are refused).
+const AUTH_PAUSE: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ControlKind {
@@ -88,8 +92,10 @@ pub(crate) struct Worker {
     rng: XorShift,
     /// The last live batch ran out of retries: later batches get one try before spooling.
     degraded: bool,
-    /// The service asked us (Retry-After) not to send before this.
+    /// The service asked us (Retry-After, a quota or an auth answer) not to send before this.
     paused_until: Option<Instant>,
+    /// A 401/403 was logged: the process says it once.
+    auth_logged: bool,
 }
 
 async fn sleep_opt(at: Option<Instant>) {
@@ -159,6 +165,7 @@ impl Worker {
             rng: XorShift::seeded(),
             degraded: false,
             paused_until: None,
+            auth_logged: false,
         }
     }
 
@@ -344,13 +351,17 @@ impl Worker {
         origin: Origin,
         mut deadline: Option<Instant>,
     ) -> Batch {
-        let max_attempts = if origin == Origin::Spool || self.degraded {
-            1
-        } else {
-            self.retry.max_attempts
-        };
+        // Attempts in a row that delivered nothing: what `max_attempts` bounds. An answer
+        // that accepts items (a 206 with retriable items) proves the endpoint is serving,
+        // so the rest is resent in this same flush rather than left to the spool.
         let mut attempt = 0u32;
+        let mut fruitless = 0u32;
         loop {
+            let max_attempts = if origin == Origin::Spool || self.degraded {
+                1
+            } else {
+                self.retry.max_attempts
+            };
             let now = Instant::now();
             if self.paused_until.is_some_and(|p| p > now) || deadline.is_some_and(|d| d <= now) {
                 break;
@@ -359,6 +370,7 @@ impl Worker {
                 add(&self.counters.retried, items.len());
             }
             attempt += 1;
+            fruitless += 1;
             let Ok(body) = items.gzip() else {
                 break;
             };
@@ -390,11 +402,31 @@ impl Worker {
                             add(&c.spool_rejected, o.rejected + o.sampled_out);
                         }
                     }
-                    if o.rejected > 0 {
+                    match o.verdict {
+                        Verdict::Serving => {}
+                        Verdict::OverQuota => {
+                            self.paused_until = Some(Instant::now() + QUOTA_PAUSE);
+                            tracing::warn!(target: TARGET, status = a.status, items = o.rejected, pause_s = QUOTA_PAUSE.as_secs(), "the Application Insights resource's daily cap or ingestion quota is spent; these items are dropped and sending pauses");
+                        }
+                        Verdict::Unauthorized => {
+                            self.paused_until = Some(Instant::now() + AUTH_PAUSE);
+                            if !std::mem::replace(&mut self.auth_logged, true) {
+                                tracing::warn!(target: TARGET, status = a.status, "the ingestion endpoint refused the credentials: check the connection string's instrumentation key, or, if the resource has local authentication disabled, configure an Entra ID credential; events are kept in the spool");
+                            }
+                            break;
+                        }
+                    }
+                    if o.rejected > 0 && o.verdict == Verdict::Serving {
                         tracing::warn!(target: TARGET, status = a.status, items = o.rejected, "the ingestion service refused items; they are not retried");
                     }
                     if !o.retry.is_empty() {
                         tracing::debug!(target: TARGET, status = a.status, items = o.retry.len(), attempt, "items to retry");
+                    }
+                    if o.accepted > 0 {
+                        fruitless = 0;
+                        if origin == Origin::Live {
+                            self.degraded = false;
+                        }
                     }
                     if o.retry.is_empty() {
                         items = Batch::default();
@@ -417,11 +449,13 @@ impl Worker {
                     break;
                 }
             }
-            if attempt >= max_attempts {
+            if fruitless >= max_attempts {
                 break;
             }
-            let delay =
-                retry_after.unwrap_or_else(|| self.retry.backoff(attempt - 1, self.rng.unit()));
+            let delay = retry_after.unwrap_or_else(|| {
+                self.retry
+                    .backoff(fruitless.saturating_sub(1), self.rng.unit())
+            });
             let wake = Instant::now() + delay;
             if deadline.is_some_and(|d| wake >= d) {
                 break;
