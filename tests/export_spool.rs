@@ -299,3 +299,63 @@ fn a_killed_child_loses_nothing_that_was_spooled() {
     assert_eq!(handle.stats().spool.resent as usize, received.len());
     assert_eq!(handle.stats().spool.corrupt_files, 0);
 }
+
+/// Child half of `eight_processes_draining_one_spool_send_each_event_once` (a no-op when
+/// run alone): drains the shared spool, then prints how many spooled events it resent.
+#[test]
+fn draining_child_role() {
+    let (Ok(dir), Ok(cs)) = (
+        std::env::var("EXPORT_DRAIN_SPOOL"),
+        std::env::var("EXPORT_DRAIN_CS"),
+    ) else {
+        return;
+    };
+    let cfg = common::config_for(&cs).with_spool_dir(&dir);
+    let (_sender, handle) = start(cfg);
+    wait_until(Duration::from_secs(10), || {
+        spool_files(Path::new(&dir)).is_empty()
+    });
+    let report = handle.shutdown(WAIT);
+    println!("SPOOLED {}", report.stats.spool.resent);
+}
+
+#[test]
+fn eight_processes_draining_one_spool_send_each_event_once() {
+    let server = IngestionServer::start();
+    server.set_mode(Mode::Down);
+    let dir = tempfile::tempdir().unwrap();
+    let (sender, handle) = start(
+        config(&server)
+            .with_spool_dir(dir.path())
+            .with_max_batch(10),
+    );
+    send_ids(&sender, 0..400);
+    let report = handle.shutdown(WAIT);
+    assert_eq!(report.stats.spooled, 400, "{:?}", report.stats);
+    assert!(
+        spool_files(dir.path()).len() >= 8,
+        "one file per batch at least"
+    );
+
+    server.set_mode(Mode::Normal);
+    let children: Vec<_> = (0..8)
+        .map(|_| {
+            let env = [
+                ("EXPORT_DRAIN_SPOOL", dir.path().display().to_string()),
+                ("EXPORT_DRAIN_CS", server.connection_string()),
+            ];
+            std::thread::spawn(move || {
+                let (mut child, resent) = common::spawn_spooling_child("draining_child_role", &env);
+                child.wait().unwrap();
+                resent.expect("the child reports what it resent")
+            })
+        })
+        .collect();
+    let resent: u64 = children.into_iter().map(|c| c.join().unwrap()).sum();
+    assert_exactly_once(&server.received(), 0..400);
+    assert_eq!(
+        resent, 400,
+        "each spooled event resent by exactly one process"
+    );
+    assert!(spool_files(dir.path()).is_empty());
+}

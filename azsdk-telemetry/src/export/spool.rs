@@ -7,6 +7,12 @@
 //! lines, one envelope each (already sanitized, with `iKey`). Anything that does not match
 //! (bad gzip, header, count or JSON) is removed and counted as corrupt. Files are aged out by
 //! the creation time in their name; resent files keep it when rewritten.
+//!
+//! Many processes of one app share the spool: a file is claimed before it is read, by
+//! renaming it to `.claim-{random:016x}-{name}` (a rename is atomic, so exactly one
+//! process wins and sends it). The claimant removes it once delivered, or renames it back
+//! to release it. A claim left by a process that died is released by the next process to
+//! open the spool once it is older than [`STALE_CLAIM`] (the claim touches the file).
 
 use std::collections::VecDeque;
 use std::fs::{self, File, OpenOptions};
@@ -25,6 +31,9 @@ use super::stats::Counters;
 
 const SUFFIX: &str = ".v1.aispool";
 const TMP_PREFIX: &str = ".tmp-";
+const CLAIM_PREFIX: &str = ".claim-";
+/// A claim this old belongs to a process that died while sending it: it is released.
+const STALE_CLAIM: Duration = Duration::from_secs(600);
 const FORMAT: &str = "azsdk-telemetry-spool";
 const VERSION: u64 = 1;
 /// Largest decompressed spool file read back.
@@ -44,10 +53,12 @@ pub(crate) enum SpoolWriteError {
     Io(#[from] io::Error),
 }
 
-/// A spool file waiting to be resent.
+/// A spool file waiting to be resent: `path` is where it is now (its claimed name once
+/// [`Spool::next_file`] gave it), `home` its name in the spool.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SpoolFile {
     pub path: PathBuf,
+    home: PathBuf,
     pub created_ms: u64,
 }
 
@@ -126,19 +137,22 @@ impl Spool {
         let Ok(entries) = fs::read_dir(&self.dir) else {
             return;
         };
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            if !name.to_string_lossy().starts_with(TMP_PREFIX) {
-                continue;
-            }
-            let stale = entry
+        let older_than = |entry: &fs::DirEntry, limit: Duration| {
+            entry
                 .metadata()
                 .and_then(|m| m.modified())
                 .ok()
                 .and_then(|m| m.elapsed().ok())
-                .is_some_and(|age| age > STALE_TMP);
-            if stale {
+                .is_some_and(|age| age > limit)
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with(TMP_PREFIX) && older_than(&entry, STALE_TMP) {
                 let _ = fs::remove_file(entry.path());
+            } else if let Some(home) = claimed_home(&name) {
+                if older_than(&entry, STALE_CLAIM) {
+                    let _ = fs::rename(entry.path(), self.dir.join(home));
+                }
             }
         }
     }
@@ -163,6 +177,7 @@ impl Spool {
                 Some((
                     SpoolFile {
                         path: entry.path(),
+                        home: entry.path(),
                         created_ms,
                     },
                     size,
@@ -243,7 +258,11 @@ impl Spool {
                 continue;
             }
             if now.saturating_sub(file.created_ms) <= max_age_ms {
-                return Some(file);
+                match self.claim(file) {
+                    Some(claimed) => return Some(claimed),
+                    // Another process claimed it first.
+                    None => continue,
+                }
             }
             let items = read_items(&file.path).map(|v| v.len()).unwrap_or(0);
             if fs::remove_file(&file.path).is_ok() {
@@ -269,9 +288,37 @@ impl Spool {
         }
     }
 
-    /// Puts a file back at the head of the queue (it will be tried again first).
+    /// Claims a file for this process: `None` when another process has it.
+    fn claim(&mut self, file: SpoolFile) -> Option<SpoolFile> {
+        let name = file.home.file_name()?.to_str()?;
+        let claimed = self
+            .dir
+            .join(format!("{CLAIM_PREFIX}{:016x}-{name}", self.rng.next_u64()));
+        fs::rename(&file.home, &claimed).ok()?;
+        // The claim's age is its file's: a claim is stale some time after it was made.
+        let _ = File::options()
+            .write(true)
+            .open(&claimed)
+            .and_then(|f| f.set_modified(SystemTime::now()));
+        Some(SpoolFile {
+            path: claimed,
+            ..file
+        })
+    }
+
+    /// Releases a claimed file and puts it back at the head of the queue (it will be
+    /// tried again first).
     pub(crate) fn requeue(&mut self, file: SpoolFile) {
-        self.queue.push_front(file);
+        if file.path != file.home {
+            if let Err(e) = fs::rename(&file.path, &file.home) {
+                tracing::warn!(target: "azsdk_telemetry::export", error = %e, "could not release a claimed spool file");
+                return;
+            }
+        }
+        self.queue.push_front(SpoolFile {
+            path: file.home.clone(),
+            ..file
+        });
     }
 
     pub(crate) fn remove(&mut self, file: &SpoolFile) {
@@ -297,6 +344,13 @@ pub(crate) fn encode<'a>(items: impl ExactSizeIterator<Item = &'a [u8]>) -> io::
         gz.write_all(b"\n")?;
     }
     gz.finish()
+}
+
+/// The spool name a claimed file's name stands for, if it is one.
+fn claimed_home(name: &str) -> Option<&str> {
+    let rest = name.strip_prefix(CLAIM_PREFIX)?;
+    let (_, home) = rest.split_once('-')?;
+    home.ends_with(SUFFIX).then_some(home)
 }
 
 fn corrupt(what: &str) -> io::Error {
@@ -387,10 +441,53 @@ mod tests {
         let f = s.next_file().unwrap();
         assert_eq!(s.read(&f).unwrap(), items(3));
         s.rewrite(&f, lines(&items(1))).unwrap();
-        assert_eq!(s.next_file().unwrap(), f);
-        assert_eq!(s.read(&f).unwrap(), items(1));
-        s.remove(&f);
+        s.requeue(f.clone());
+        let again = s.next_file().unwrap();
+        assert_eq!((&again.home, again.created_ms), (&f.home, f.created_ms));
+        assert_eq!(s.read(&again).unwrap(), items(1));
+        s.remove(&again);
         assert!(s.next_file().is_none());
+        assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_claimed_file_goes_to_one_spool_of_many_until_released() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (mut first, mut second) = (spool(tmp.path()), spool(tmp.path()));
+        first.write(lines(&items(2))).unwrap();
+        let claimed = second.next_file().unwrap();
+        assert!(claimed
+            .path
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with(CLAIM_PREFIX));
+        assert!(first.next_file().is_none(), "claimed by the other");
+        second.requeue(claimed);
+        let mine = first.next_file().expect("released");
+        assert_eq!(first.read(&mine).unwrap(), items(2));
+        first.remove(&mine);
+        assert!(second.next_file().is_none());
+    }
+
+    #[test]
+    fn a_stale_claim_of_a_dead_process_is_released() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut dead = spool(tmp.path());
+        dead.write(lines(&items(3))).unwrap();
+        let claimed = dead.next_file().unwrap();
+        drop(dead);
+        let past = SystemTime::now() - STALE_CLAIM - Duration::from_secs(1);
+        File::options()
+            .write(true)
+            .open(&claimed.path)
+            .unwrap()
+            .set_modified(past)
+            .unwrap();
+        let mut next = spool(tmp.path());
+        let file = next.next_file().expect("the stale claim is released");
+        assert_eq!(next.read(&file).unwrap(), items(3));
     }
 
     #[test]

@@ -491,6 +491,7 @@ impl Worker {
         };
         let Some(items) = spool.read(&file) else {
             self.next_spool_try = if file.path.exists() {
+                spool.requeue(file);
                 now + self.spool_backoff
             } else {
                 now
