@@ -228,11 +228,11 @@ impl Settings {
             source,
         };
         if let Some(dir) = self.path.parent() {
-            crate::lifecycle::create_private_dir(dir).map_err(io)?;
+            crate::files::create_private_dir(dir).map_err(io)?;
         }
         let bytes =
             serde_json::to_vec_pretty(&self.values).map_err(|e| io(std::io::Error::other(e)))?;
-        crate::lifecycle::write_atomically(&self.path, &bytes).map_err(io)
+        crate::files::replace(&self.path, &bytes).map_err(io)
     }
 }
 

@@ -23,6 +23,7 @@ pub mod config;
 pub mod context;
 pub mod event;
 pub mod export;
+mod files;
 mod layer;
 pub mod lifecycle;
 mod response;

@@ -15,7 +15,7 @@
 //! open the spool once it is older than [`STALE_CLAIM`] (the claim touches the file).
 
 use std::collections::VecDeque;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering::Relaxed;
@@ -28,6 +28,7 @@ use flate2::Compression;
 
 use super::retry::XorShift;
 use super::stats::Counters;
+use crate::files;
 
 const SUFFIX: &str = ".v1.aispool";
 const TMP_PREFIX: &str = ".tmp-";
@@ -82,33 +83,6 @@ fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-/// Creates `dir` (and parents) and makes the leaf private to the user.
-fn create_private_dir(dir: &Path) -> io::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)?;
-        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
-    }
-    #[cfg(not(unix))]
-    fs::create_dir_all(dir)?;
-    Ok(())
-}
-
-fn create_private_file(path: &Path) -> io::Result<File> {
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options.open(path)
-}
-
 impl Spool {
     pub(crate) fn open(
         dir: PathBuf,
@@ -116,7 +90,7 @@ impl Spool {
         max_age: Duration,
         counters: Arc<Counters>,
     ) -> io::Result<Self> {
-        create_private_dir(&dir)?;
+        files::create_private_dir(&dir)?;
         let mut spool = Self {
             dir,
             max_bytes,
@@ -233,16 +207,7 @@ impl Spool {
         let tmp = self
             .dir
             .join(format!("{TMP_PREFIX}{:016x}", self.rng.next_u64()));
-        let result = (|| {
-            let mut f = create_private_file(&tmp)?;
-            f.write_all(bytes)?;
-            f.sync_all()?;
-            fs::rename(&tmp, target)
-        })();
-        if result.is_err() {
-            let _ = fs::remove_file(&tmp);
-        }
-        result
+        files::write_atomically(target, &tmp, bytes)
     }
 
     /// The oldest file still young enough to send; older ones are removed and counted.

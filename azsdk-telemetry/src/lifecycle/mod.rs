@@ -19,7 +19,6 @@ pub use state::{State, StateStore, StoredSession};
 
 pub(crate) use crash::watch as watch_crashes;
 pub(crate) use notice::show as show_notice;
-pub(crate) use state::{create_private_dir, write_atomically};
 
 use crate::event::{Event, SystemInstalled, SystemStarted, SystemStopped, SystemUpdated};
 

@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use crate::files;
+
 /// What one run leaves for the next.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
@@ -62,12 +64,12 @@ impl StateStore {
     /// When the directory cannot be created or written, or the lock is held
     /// by another process for longer than two seconds.
     pub fn update<T>(&self, change: impl FnOnce(&mut State) -> T) -> io::Result<T> {
-        create_private_dir(&self.dir)?;
+        files::create_private_dir(&self.dir)?;
         let _lock = lock(&self.dir.join("state.lock"))?;
         let mut state = self.read_unlocked();
         let result = change(&mut state);
         let text = serde_json::to_vec_pretty(&state).map_err(io::Error::other)?;
-        write_atomically(&self.file(), &text)?;
+        files::replace(&self.file(), &text)?;
         Ok(result)
     }
 
@@ -82,41 +84,6 @@ impl StateStore {
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
             .unwrap_or_default()
     }
-}
-
-/// Creates `dir` (and parents) with mode 0700 on Unix.
-pub(crate) fn create_private_dir(dir: &Path) -> io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
-}
-
-/// Writes `bytes` to a temporary file beside `path` (mode 0600 on Unix) and renames it over `path`.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let temporary = path.with_extension(format!("tmp-{}-{}", std::process::id(), nanos()));
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let written = options.open(&temporary).and_then(|mut file| {
-        io::Write::write_all(&mut file, bytes)?;
-        file.sync_all()
-    });
-    match written.and_then(|()| std::fs::rename(&temporary, path)) {
-        Ok(()) => Ok(()),
-        Err(error) => {
-            let _ = std::fs::remove_file(&temporary);
-            Err(error)
-        }
-    }
-}
-
-fn nanos() -> u32 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos())
 }
 
 /// An exclusive advisory lock on `path`, released when the file is dropped.
@@ -156,7 +123,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = StateStore::new(dir.path().join("app"));
         assert_eq!(store.read(), State::default());
-        create_private_dir(store.dir()).unwrap();
+        files::create_private_dir(store.dir()).unwrap();
         std::fs::write(store.dir().join("state.json"), b"{not json").unwrap();
         assert_eq!(store.read(), State::default());
         store.update(|state| state.notice_shown = true).unwrap();
