@@ -25,6 +25,7 @@ pub mod event;
 pub mod export;
 mod layer;
 pub mod lifecycle;
+pub mod manifest;
 mod response;
 pub mod sanitize;
 pub mod tool_call;
@@ -47,9 +48,10 @@ pub use event::{
 };
 pub use export::{ConnectionString, ConnectionStringError};
 pub use layer::{
-    BuildError, TelemetryBuilder, TelemetryHandle, TelemetryLayer, TelemetryStats,
-    DEFAULT_SHUTDOWN_DEADLINE,
+    BuildError, Destination, LastSendStatus, SpoolStatus, StatusCounters, TelemetryBuilder,
+    TelemetryHandle, TelemetryLayer, TelemetryStats, TelemetryStatus, DEFAULT_SHUTDOWN_DEADLINE,
 };
+pub use manifest::manifest;
 
 /// A variable lookup over fixed pairs, for tests of environment-driven decisions.
 #[cfg(test)]

@@ -23,7 +23,7 @@ use flate2::Compression;
 use super::retry::XorShift;
 use super::stats::Counters;
 
-const SUFFIX: &str = ".v1.aispool";
+pub(crate) const SUFFIX: &str = ".v1.aispool";
 const TMP_PREFIX: &str = ".tmp-";
 const FORMAT: &str = "azsdk-telemetry-spool";
 const VERSION: u64 = 1;

@@ -63,6 +63,9 @@ pub(crate) struct WorkerSettings {
     pub retry: RetryPolicy,
     pub drop_timeout: Duration,
     pub spool_interval: Duration,
+    /// Log mode's writer (transparency): every envelope line written to a batch.
+    pub log: Option<super::log::LogWriter>,
+    pub last_send: Arc<super::LastSendCell>,
 }
 
 /// Takes batches from the queue, sends them with retries, spools what could not be sent,
@@ -90,6 +93,8 @@ pub(crate) struct Worker {
     degraded: bool,
     /// The service asked us (Retry-After) not to send before this.
     paused_until: Option<Instant>,
+    log: Option<super::log::LogWriter>,
+    last_send: Arc<super::LastSendCell>,
 }
 
 async fn sleep_opt(at: Option<Instant>) {
@@ -140,6 +145,8 @@ impl Worker {
             retry,
             drop_timeout,
             spool_interval,
+            log,
+            last_send,
         } = settings;
         Worker {
             queue,
@@ -159,6 +166,8 @@ impl Worker {
             rng: XorShift::seeded(),
             degraded: false,
             paused_until: None,
+            log,
+            last_send,
         }
     }
 
@@ -272,7 +281,7 @@ impl Worker {
         (batch, taken)
     }
 
-    fn write_line(&self, batch: &mut Batch, queued: Queued) {
+    fn write_line(&mut self, batch: &mut Batch, queued: Queued) {
         let Queued {
             record,
             sample_rate,
@@ -285,6 +294,9 @@ impl Worker {
             }));
             matches!(written, Ok(Ok(())))
         });
+        if let (true, Some(log), Some(line)) = (kept, &mut self.log, batch.lines().last()) {
+            log.line(line);
+        }
         if !kept {
             add(&self.counters.unserializable, 1);
             tracing::warn!(target: TARGET, "a record could not be turned into an envelope and was dropped");
@@ -373,10 +385,12 @@ impl Worker {
             let retry_after = match answer {
                 None => break,
                 Some(Err(e)) => {
+                    self.last_send.failed(items.len(), &e);
                     tracing::debug!(target: TARGET, error = %e, attempt, "delivery attempt failed");
                     None
                 }
                 Some(Ok(a)) => {
+                    self.last_send.answered(items.len(), a.status);
                     let o = classify(a.status, &a.body, items.len());
                     let c = &self.counters;
                     match origin {
