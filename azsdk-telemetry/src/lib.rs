@@ -26,6 +26,7 @@ pub mod export;
 mod files;
 mod layer;
 pub mod lifecycle;
+pub mod manifest;
 mod response;
 pub mod sanitize;
 pub mod tool_call;
@@ -48,9 +49,10 @@ pub use event::{
 };
 pub use export::{ConnectionString, ConnectionStringError};
 pub use layer::{
-    BuildError, TelemetryBuilder, TelemetryHandle, TelemetryLayer, TelemetryStats,
-    DEFAULT_SHUTDOWN_DEADLINE,
+    BuildError, Destination, LastSendStatus, SpoolStatus, StatusCounters, TelemetryBuilder,
+    TelemetryHandle, TelemetryLayer, TelemetryStats, TelemetryStatus, DEFAULT_SHUTDOWN_DEADLINE,
 };
+pub use manifest::manifest;
 
 /// A variable lookup over fixed pairs, for tests of environment-driven decisions.
 #[cfg(test)]

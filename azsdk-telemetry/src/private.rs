@@ -10,6 +10,17 @@ pub mod v1 {
     pub use crate::tool_call::{call, enabled, typed_future, Outcome, ToolCall, ToolFuture};
     pub use serde_json::Value;
 
+    /// The manifest's registry and probes (`#[telemetry_tool]` submits a `ToolEntry`).
+    pub mod manifest {
+        pub use crate::manifest::__ToolEntry as ToolEntry;
+        pub use crate::manifest::__probe as probe;
+        pub use crate::manifest::{
+            ArgsDescriber, DescribeArgs, DescribeErrors, ErrorTypes, FieldMode,
+        };
+        pub use ::core::marker::PhantomData;
+        pub use ::inventory;
+    }
+
     /// Records `value` under `key` (promoting it to `dimension` when given).
     /// The generated code reaches it only from inside a function bounded by
     /// `ArgValue`, so a type that is not a value fails there, at its own span.

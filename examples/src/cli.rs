@@ -96,6 +96,49 @@ pub enum Command {
     },
     /// Simulate weeks of usage by many developers, send the telemetry, print the dashboards.
     Demo(DemoArgs),
+    /// Show what telemetry collects and where it stands.
+    Telemetry {
+        /// What to show.
+        #[command(subcommand)]
+        action: TelemetryAction,
+    },
+}
+
+/// `azsdk telemetry ...`.
+#[derive(Debug, Subcommand)]
+pub enum TelemetryAction {
+    /// Print what each tool records (from its annotations), what every event
+    /// carries, and the lifecycle events.
+    Manifest {
+        /// `json` (the default) or `markdown`.
+        #[arg(long, value_enum, default_value_t = ManifestFormat::Json)]
+        format: ManifestFormat,
+    },
+    /// Print whether telemetry is on and why, where it goes, the session, the
+    /// spool and the counters. Creates and sends nothing when telemetry is off.
+    Status {
+        /// `text` (the default) or `json`.
+        #[arg(long, value_enum, default_value_t = StatusFormat::Text)]
+        format: StatusFormat,
+    },
+}
+
+/// `azsdk telemetry manifest --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ManifestFormat {
+    /// Pretty-printed JSON.
+    Json,
+    /// Markdown tables.
+    Markdown,
+}
+
+/// `azsdk telemetry status --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusFormat {
+    /// Lines for a person.
+    Text,
+    /// One JSON object.
+    Json,
 }
 
 /// `azsdk config ...`.

@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use azsdk_telemetry_examples::cli::{Cli, Command, ConfigAction, DemoArgs};
+use azsdk_telemetry_examples::cli::{
+    Cli, Command, ConfigAction, DemoArgs, ManifestFormat, StatusFormat, TelemetryAction,
+};
 use azsdk_telemetry_examples::demo::{self, DemoOptions, DemoOutcome};
 use azsdk_telemetry_examples::mcp::AzsdkServer;
 use azsdk_telemetry_examples::telemetry;
@@ -25,6 +27,12 @@ fn main() -> ExitCode {
             action: ConfigAction::Set { ref key, ref value },
         } => config_set(key, value),
         Command::Demo(ref args) => run_demo(args, cli.seed),
+        Command::Telemetry {
+            action: TelemetryAction::Manifest { format },
+        } => print_manifest(format),
+        Command::Telemetry {
+            action: TelemetryAction::Status { format },
+        } => print_status(format),
         _ => run_tool(&cli),
     };
     result.unwrap_or_else(|error| {
@@ -56,7 +64,10 @@ fn run_tool(cli: &Cli) -> Result<ExitCode> {
             Command::CreateReleasePlan(args) => {
                 Reply::of(tools.create_release_plan(args.clone()).await)
             }
-            Command::Mcp | Command::Config { .. } | Command::Demo(_) => {
+            Command::Mcp
+            | Command::Config { .. }
+            | Command::Demo(_)
+            | Command::Telemetry { .. } => {
                 unreachable!("handled in main")
             }
         }
@@ -98,6 +109,39 @@ fn config_set(key: &str, value: &str) -> Result<ExitCode> {
     handle.configure(key, value)?;
     println!("{key} = {value}");
     handle.shutdown(FLUSH_DEADLINE);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `azsdk telemetry manifest`: what the tools linked into this binary record.
+fn print_manifest(format: ManifestFormat) -> Result<ExitCode> {
+    let manifest = azsdk_telemetry::manifest();
+    let text = match format {
+        ManifestFormat::Json => manifest.to_json(),
+        ManifestFormat::Markdown => manifest.to_markdown(),
+    };
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `azsdk telemetry status`: the CLI's telemetry as a tool run would set it
+/// up, without lifecycle events or the first-run notice; when telemetry is
+/// off, nothing is created or sent.
+fn print_status(format: StatusFormat) -> Result<ExitCode> {
+    let (_layer, handle) = telemetry::cli_builder()
+        .lifecycle_events(false)
+        .first_run_notice(false)
+        .build::<tracing_subscriber::Registry>()?;
+    let status = handle.status();
+    let text = match format {
+        StatusFormat::Json => format!("{}\n", status.to_json()),
+        StatusFormat::Text => status.to_string(),
+    };
+    handle.shutdown(FLUSH_DEADLINE);
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 

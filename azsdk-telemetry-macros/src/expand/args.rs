@@ -5,7 +5,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 use syn::{Data, DeriveInput, Fields};
 
-use super::{record, runtime, with_error};
+use super::{describe, record, runtime, with_error};
 use crate::attr::{ARGS_CONTAINER, ARGS_VARIANT, FIELD};
 use crate::check;
 
@@ -44,6 +44,9 @@ fn stub(input: &DeriveInput, rt: &TokenStream) -> TokenStream {
         impl #impl_generics #rt::TelemetryArgs for #name #ty_generics #where_clause {
             fn record_args(&self, _: &mut #rt::ArgsRecorder) {}
         }
+        impl #impl_generics #rt::manifest::DescribeArgs for #name #ty_generics #where_clause {
+            fn describe_args(_: &mut #rt::manifest::ArgsDescriber) {}
+        }
     }
 }
 
@@ -55,7 +58,9 @@ fn structure(
 ) -> syn::Result<TokenStream> {
     let rule = check::rename_all(container)?;
     let args = format_ident!("__azsdk_args", span = Span::mixed_site());
+    let out = format_ident!("__azsdk_out", span = Span::mixed_site());
     let mut statements = Vec::new();
+    let mut descriptions = Vec::new();
     for (index, field) in fields.iter().enumerate() {
         let entries = FIELD.parse_attrs(&field.attrs)?;
         let Some(recorded) = check::field(&entries, field.ident.as_ref(), rule)? else {
@@ -70,6 +75,7 @@ fn structure(
         };
         let value: syn::Expr = syn::parse_quote!(&self.#member);
         statements.push(record(rt, &args, &recorded, &value, &field.ty));
+        descriptions.push(describe(rt, &out, &recorded, Some(&field.ty)));
     }
     let name = &input.ident;
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
@@ -80,6 +86,15 @@ fn structure(
                 #[allow(unused_imports)]
                 use #rt::probe::*;
                 #(#statements)*
+            }
+        }
+        #[automatically_derived]
+        impl #impl_generics #rt::manifest::DescribeArgs for #name #ty_generics #where_clause {
+            fn describe_args(#out: &mut #rt::manifest::ArgsDescriber) {
+                #[allow(unused_imports)]
+                use #rt::manifest::probe::*;
+                let _ = &#out;
+                #(#descriptions)*
             }
         }
     })

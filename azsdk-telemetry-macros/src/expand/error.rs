@@ -27,6 +27,7 @@ pub(crate) fn derive(input: DeriveInput) -> TokenStream {
                 message: vec![quote!(_ => ::core::option::Option::None,)],
                 failure: vec![quote!(_ => true,)],
                 transparent: Vec::new(),
+                describe: vec![quote!(__azsdk_out.add("Error");)],
             };
             with_error(error, implementation(&input, &rt, stub))
         }
@@ -41,6 +42,8 @@ struct Arms {
     failure: Vec<TokenStream>,
     /// `pattern => classification` of the `transparent` variants.
     transparent: Vec<TokenStream>,
+    /// What `DescribeErrors` adds to `__azsdk_out`, per variant.
+    describe: Vec<TokenStream>,
 }
 
 fn arms(
@@ -118,6 +121,12 @@ impl Arms {
                 .map_or_else(Span::call_site, |field| field.ty.span());
             let classify = classify(rt, &quote!(#inner), span);
             self.transparent.push(quote!(#bound => #classify,));
+            if let Some(field) = fields.iter().next() {
+                let ty = &field.ty;
+                self.describe.push(quote! {
+                    (&&__AzsdkDescErr(#rt::manifest::PhantomData::<#ty>)).__azsdk_describe(__azsdk_out);
+                });
+            }
             let class = quote!(Self::__azsdk_transparent(self));
             self.error_type.push(quote!(#pattern => #class.error_type,));
             self.message.push(quote!(#pattern => #class.message,));
@@ -129,6 +138,7 @@ impl Arms {
             name.strip_prefix("r#").unwrap_or(&name).to_owned()
         });
         self.error_type.push(quote!(#pattern => #error_type,));
+        self.describe.push(quote!(__azsdk_out.add(#error_type);));
         self.message.push(if rule.skip_message {
             quote!(#pattern => ::core::option::Option::None,)
         } else {
@@ -147,6 +157,7 @@ fn implementation(input: &DeriveInput, rt: &TokenStream, arms: Arms) -> TokenStr
         message,
         failure,
         transparent,
+        describe,
     } = arms;
     let transparent = (!transparent.is_empty()).then(|| {
         quote! {
@@ -181,6 +192,15 @@ fn implementation(input: &DeriveInput, rt: &TokenStream, arms: Arms) -> TokenStr
             }
             fn is_failure(&self) -> bool {
                 #failure
+            }
+        }
+        #[automatically_derived]
+        impl #impl_generics #rt::manifest::DescribeErrors for #name #ty_generics #where_clause {
+            fn describe_errors(__azsdk_out: &mut #rt::manifest::ErrorTypes) {
+                #[allow(unused_imports)]
+                use #rt::manifest::probe::*;
+                let _ = &__azsdk_out;
+                #(#describe)*
             }
         }
         #transparent

@@ -164,3 +164,97 @@ pub(crate) fn with_error(error: syn::Error, keep: TokenStream) -> TokenStream {
         #keep
     }
 }
+
+/// The statement that describes one recorded field or parameter for the
+/// manifest, into the `ArgsDescriber` `out`. `ty` is the value's type when it
+/// can be named where the statement goes (else an `allow` is a plain value).
+pub(crate) fn describe(
+    rt: &TokenStream,
+    out: &syn::Ident,
+    recorded: &Recorded,
+    ty: Option<&syn::Type>,
+) -> TokenStream {
+    let key = &recorded.key;
+    let m = quote!(#rt::manifest);
+    let push = |mode: TokenStream, dimension: TokenStream, display: bool| quote!(#out.push(#key, #m::FieldMode::#mode, #dimension, #display););
+    let none = quote!(::core::option::Option::None);
+    match (&recorded.mode, ty) {
+        (Mode::Allow { dimension, display }, ty) => {
+            let dimension = match dimension {
+                Some(lit) => quote!(::core::option::Option::Some(#lit)),
+                None => none.clone(),
+            };
+            match ty {
+                Some(ty) if !*display => quote! {
+                    (&&&__AzsdkDescValue(#m::PhantomData::<#ty>)).__azsdk_describe(#out, #key, #dimension);
+                },
+                _ => push(quote!(Allow), dimension, *display),
+            }
+        }
+        (Mode::Presence, _) => push(quote!(Presence), none, false),
+        (Mode::Hash { display }, _) => push(quote!(Hash), none, *display),
+        (Mode::Flatten, Some(ty)) => quote! {
+            (&&&__AzsdkDescArgs(#m::PhantomData::<#ty>)).__azsdk_describe(#out);
+        },
+        (Mode::Flatten, None) => quote!(#out.undescribed(#key);),
+    }
+}
+
+/// `ty` as it can be written in an item nested in the function: lifetimes
+/// become `'static`; `None` when it names the function's (or, by the usual
+/// one-letter convention, an impl's) generic parameters, `Self` or `impl Trait`.
+pub(crate) fn nameable(ty: &syn::Type, generics: &syn::Generics) -> Option<syn::Type> {
+    use syn::visit_mut::VisitMut;
+    struct Fix<'a> {
+        generics: &'a syn::Generics,
+        ok: bool,
+    }
+    impl VisitMut for Fix<'_> {
+        fn visit_lifetime_mut(&mut self, lifetime: &mut syn::Lifetime) {
+            *lifetime = syn::Lifetime::new("'static", lifetime.span());
+        }
+        fn visit_type_reference_mut(&mut self, reference: &mut syn::TypeReference) {
+            if reference.lifetime.is_none() {
+                reference.lifetime = Some(syn::Lifetime::new("'static", Span::call_site()));
+            }
+            syn::visit_mut::visit_type_reference_mut(self, reference);
+        }
+        fn visit_type_impl_trait_mut(&mut self, _: &mut syn::TypeImplTrait) {
+            self.ok = false;
+        }
+        fn visit_type_infer_mut(&mut self, _: &mut syn::TypeInfer) {
+            self.ok = false;
+        }
+        fn visit_type_macro_mut(&mut self, _: &mut syn::TypeMacro) {
+            self.ok = false;
+        }
+        fn visit_type_bare_fn_mut(&mut self, _: &mut syn::TypeBareFn) {
+            self.ok = false;
+        }
+        fn visit_type_trait_object_mut(&mut self, _: &mut syn::TypeTraitObject) {
+            self.ok = false;
+        }
+        fn visit_path_mut(&mut self, path: &mut syn::Path) {
+            if let Some(first) = path.segments.first() {
+                let name = first.ident.to_string();
+                let generic = self.generics.type_params().any(|p| p.ident == first.ident)
+                    || self.generics.const_params().any(|p| p.ident == first.ident);
+                let one_letter = path.segments.len() == 1
+                    && name.len() == 1
+                    && name.chars().all(|c| c.is_ascii_uppercase());
+                if name == "Self" || generic || one_letter {
+                    self.ok = false;
+                }
+            }
+            syn::visit_mut::visit_path_mut(self, path);
+        }
+        fn visit_expr_mut(&mut self, _: &mut syn::Expr) {
+            // Array lengths may name const generics; the value is not needed.
+            self.ok = false;
+        }
+    }
+    let mut ty = ty.clone();
+    let mut fix = Fix { generics, ok: true };
+    fix.visit_type_mut(&mut ty);
+    fix.ok.then_some(ty)
+}

@@ -16,7 +16,7 @@ use syn::spanned::Spanned;
 use syn::visit::Visit;
 use syn::{Attribute, Block, Expr, FnArg, GenericArgument, ItemFn, Pat, ReturnType, Type};
 
-use super::{classify, record, runtime, with_error};
+use super::{classify, describe, nameable, record, runtime, with_error};
 use crate::attr::{self, PARAM, TOOL};
 use crate::case::RenameRule;
 use crate::check;
@@ -73,7 +73,10 @@ fn expand(args: TokenStream, func: &mut ItemFn, param_attrs: &[Vec<Attribute>]) 
     let tool = check::tool(&entries, &func.sig)?;
     let rt = runtime(&tool.krate);
     let recorder = local("__azsdk_args");
+    let describer = local("__azsdk_describer");
     let mut statements = Vec::new();
+    let mut descriptions = Vec::new();
+    let generics = func.sig.generics.clone();
     for (input, attrs) in func.sig.inputs.iter().zip(param_attrs) {
         let entries = PARAM.parse_attrs(attrs)?;
         match input {
@@ -87,6 +90,16 @@ fn expand(args: TokenStream, func: &mut ItemFn, param_attrs: &[Vec<Attribute>]) 
                 let _ = receiver;
             }
             FnArg::Typed(typed) if entries.is_empty() => {
+                descriptions.push(match nameable(&typed.ty, &generics) {
+                    Some(ty) => quote! {
+                        (&&&__AzsdkDescArgs(#rt::manifest::PhantomData::<#ty>)).__azsdk_describe(#describer);
+                    },
+                    None => {
+                        let ty = &typed.ty;
+                        let text = quote!(#ty).to_string();
+                        quote!(#describer.undescribed(#text);)
+                    }
+                });
                 for binding in bindings(&typed.pat) {
                     statements.push(quote! {
                         (&__AzsdkParam(&#binding)).__azsdk_param(#recorder);
@@ -107,13 +120,47 @@ fn expand(args: TokenStream, func: &mut ItemFn, param_attrs: &[Vec<Attribute>]) 
                 let ident = &pat.ident;
                 let value: Expr = syn::parse_quote!(&#ident);
                 statements.push(record(&rt, &recorder, &recorded, &value, &typed.ty));
+                let ty = nameable(&typed.ty, &generics);
+                descriptions.push(describe(&rt, &describer, &recorded, ty.as_ref()));
             }
         }
     }
 
     let (name, category) = (&tool.name, &tool.category);
+    let errors = local("__azsdk_errors");
+    let output_ty = match &func.sig.output {
+        _ if func.sig.asyncness.is_none() && boxed_output(&func.sig.output).is_some() => {
+            boxed_output(&func.sig.output)
+        }
+        ReturnType::Default => None,
+        ReturnType::Type(_, ty) => Some((**ty).clone()),
+    };
+    let describe_errors = describe_output(&rt, &errors, output_ty.as_ref(), &generics);
+    let submit = quote! {
+        #[allow(unsafe_code, non_snake_case)]
+        const _: () = {
+            #[allow(unused_imports)]
+            use #rt::manifest::probe::*;
+            fn __azsdk_describe(
+                #describer: &mut #rt::manifest::ArgsDescriber,
+                #errors: &mut #rt::manifest::ErrorTypes,
+            ) {
+                let _ = (&#describer, &#errors);
+                #(#descriptions)*
+                #describe_errors
+            }
+            #rt::manifest::inventory::submit! {
+                #rt::manifest::ToolEntry {
+                    name: #name,
+                    category: #category,
+                    describe: __azsdk_describe,
+                }
+            }
+        };
+    };
     let call = local("__azsdk_call");
     let start = quote! {
+        #submit
         let #call = #rt::ToolCall::start(#name, #category, |#recorder: &mut #rt::ArgsRecorder| {
             #[allow(unused_imports)]
             use #rt::probe::*;
@@ -195,6 +242,52 @@ fn async_body(
     }}
 }
 
+/// What describes the `errorType` values of a tool returning `output`.
+fn describe_output(
+    rt: &TokenStream,
+    errors: &syn::Ident,
+    output: Option<&Type>,
+    generics: &syn::Generics,
+) -> TokenStream {
+    let Some(output) = output else {
+        return TokenStream::new();
+    };
+    let m = quote!(#rt::manifest);
+    let Some(output) = nameable(output, generics) else {
+        return quote!(#errors.add_other(););
+    };
+    if let Some((ok, err)) = split_result(&output) {
+        return quote! {
+            (&&__AzsdkDescErr(#m::PhantomData::<#err>)).__azsdk_describe(#errors);
+            (&&__AzsdkDescResp(#m::PhantomData::<#ok>)).__azsdk_describe(#errors);
+        };
+    }
+    quote!((&&&__AzsdkDescRet(#m::PhantomData::<#output>)).__azsdk_describe(#errors);)
+}
+
+/// `(T, E)` of `Result<T, E>` as written.
+fn split_result(ty: &Type) -> Option<(Type, Type)> {
+    let Type::Path(path) = ty else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    let types: Vec<&Type> = args
+        .args
+        .iter()
+        .filter_map(|arg| match arg {
+            GenericArgument::Type(ty) => Some(ty),
+            _ => None,
+        })
+        .collect();
+    match types.as_slice() {
+        [ok, err] if last.ident == "Result" => Some(((*ok).clone(), (*err).clone())),
+        _ => None,
+    }
+}
+
 /// The names a parameter's pattern binds: `args` in `Parameters(args): Parameters<Args>`.
 fn bindings(pat: &Pat) -> Vec<syn::Ident> {
     struct Bindings(Vec<syn::Ident>);
@@ -263,26 +356,9 @@ fn error_span(output: &ReturnType) -> Span {
         return Span::call_site();
     };
     let ty = boxed_output(output).unwrap_or_else(|| (**ty).clone());
-    let Type::Path(path) = &ty else {
-        return ty.span();
-    };
-    let Some(last) = path.path.segments.last() else {
-        return ty.span();
-    };
-    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
-        return ty.span();
-    };
-    let types: Vec<&Type> = args
-        .args
-        .iter()
-        .filter_map(|arg| match arg {
-            GenericArgument::Type(ty) => Some(ty),
-            _ => None,
-        })
-        .collect();
-    match types.as_slice() {
-        [_, error] if last.ident == "Result" => error.span(),
-        _ => ty.span(),
+    match split_result(&ty) {
+        Some((_, error)) => error.span(),
+        None => ty.span(),
     }
 }
 

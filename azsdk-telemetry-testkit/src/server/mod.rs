@@ -102,6 +102,9 @@ pub struct RecordedRequest {
     pub headers: Vec<(String, String)>,
     /// Decoded items (empty if the body could not be decoded).
     pub items: Vec<Value>,
+    /// The body as sent, gunzipped when it was gzipped: the envelope lines
+    /// byte for byte (empty if it could not be gunzipped).
+    pub body: Vec<u8>,
     /// Status answered (0: connection dropped).
     pub status: u16,
     /// When the request arrived (monotonic).
@@ -602,6 +605,21 @@ fn lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {
 
 /// Gunzips `body` into `buffer` and returns the text. The buffer is only grown, never
 /// cleared, so memory it already holds is not zeroed again for the next request.
+/// `body` gunzipped when its `Content-Encoding` says gzip.
+fn plain_body(headers: &hyper::HeaderMap, body: &[u8]) -> Vec<u8> {
+    let gz = headers
+        .get("content-encoding")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("gzip"));
+    if !gz {
+        return body.to_vec();
+    }
+    let mut buffer = Vec::new();
+    let len = gunzip(body, &mut buffer).map_or(0, <[u8]>::len);
+    buffer.truncate(len);
+    buffer
+}
+
 fn gunzip<'a>(body: &[u8], buffer: &'a mut Vec<u8>) -> io::Result<&'a [u8]> {
     let mut decoder = GzDecoder::new(body);
     let mut filled = 0;
@@ -747,6 +765,7 @@ fn answer(
                 .map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).into()))
                 .collect(),
             items: decoded.as_ref().map(Items::values).unwrap_or_default(),
+            body: plain_body(&parts.headers, bytes),
             status,
             at,
             wall,

@@ -61,6 +61,11 @@ pub struct ExportConfig {
     /// shut down (default 2 s); the layer's handle shuts its sink down within its own
     /// deadline first.
     pub drop_timeout: Duration,
+    /// Log mode: every envelope is also written here, as one JSON line, exactly
+    /// as it is sent (default: none; `AZSDK_TELEMETRY_LOG` sets it).
+    pub envelope_log: Option<super::EnvelopeLog>,
+    /// Where the worker notes the last send's outcome, for the status.
+    pub(crate) last_send: std::sync::Arc<super::LastSendCell>,
 }
 
 impl ExportConfig {
@@ -80,7 +85,15 @@ impl ExportConfig {
             request_timeout: Duration::from_secs(10),
             retry: RetryPolicy::default(),
             drop_timeout: Duration::from_secs(2),
+            envelope_log: None,
+            last_send: std::sync::Arc::default(),
         }
+    }
+
+    /// Log mode: also writes every envelope to `log` as it is sent.
+    pub fn with_envelope_log(mut self, log: super::EnvelopeLog) -> Self {
+        self.envelope_log = Some(log);
+        self
     }
 
     /// A per-user spool directory for this resource: `<cache dir>/azsdk-telemetry/spool/<id>`,

@@ -37,6 +37,7 @@ mod config;
 mod connection_string;
 mod envelope;
 mod http_sink;
+mod log;
 mod queue;
 mod response;
 mod retry;
@@ -57,8 +58,11 @@ use tokio::sync::mpsc;
 pub use config::ExportConfig;
 pub use connection_string::{ConnectionString, ConnectionStringError, CONNECTION_STRING_ENV};
 pub use http_sink::HttpSink;
+pub(crate) use log::LastSendCell;
+pub use log::{EnvelopeLog, LastSend, ENV_LOG};
 pub use retry::RetryPolicy;
 pub use sink::{JsonlSink, MemorySink, Sink, SinkStats};
+pub(crate) use spool::SUFFIX as SPOOL_SUFFIX;
 pub use stats::{DropStats, ExportStats, SpoolStats};
 
 use queue::Queue;
@@ -184,6 +188,8 @@ fn spawn_worker(
         retry: config.retry.clone(),
         drop_timeout: config.drop_timeout,
         spool_interval: config.spool_retry_interval,
+        log: config.envelope_log.clone().map(log::LogWriter::new),
+        last_send: Arc::clone(&config.last_send),
     };
     let track_url = config.connection_string.track_url();
     let request_timeout = config.request_timeout;

@@ -30,7 +30,7 @@ use super::retry::XorShift;
 use super::stats::Counters;
 use crate::files;
 
-const SUFFIX: &str = ".v1.aispool";
+pub(crate) const SUFFIX: &str = ".v1.aispool";
 const TMP_PREFIX: &str = ".tmp-";
 const CLAIM_PREFIX: &str = ".claim-";
 /// A claim this old belongs to a process that died while sending it: it is released.

@@ -67,6 +67,9 @@ pub(crate) struct WorkerSettings {
     pub retry: RetryPolicy,
     pub drop_timeout: Duration,
     pub spool_interval: Duration,
+    /// Log mode's writer (transparency): every envelope line written to a batch.
+    pub log: Option<super::log::LogWriter>,
+    pub last_send: Arc<super::LastSendCell>,
 }
 
 /// Takes batches from the queue, sends them with retries, spools what could not be sent,
@@ -96,6 +99,8 @@ pub(crate) struct Worker {
     paused_until: Option<Instant>,
     /// A 401/403 was logged: the process says it once.
     auth_logged: bool,
+    log: Option<super::log::LogWriter>,
+    last_send: Arc<super::LastSendCell>,
 }
 
 async fn sleep_opt(at: Option<Instant>) {
@@ -146,6 +151,8 @@ impl Worker {
             retry,
             drop_timeout,
             spool_interval,
+            log,
+            last_send,
         } = settings;
         Worker {
             queue,
@@ -166,6 +173,8 @@ impl Worker {
             degraded: false,
             paused_until: None,
             auth_logged: false,
+            log,
+            last_send,
         }
     }
 
@@ -279,7 +288,7 @@ impl Worker {
         (batch, taken)
     }
 
-    fn write_line(&self, batch: &mut Batch, queued: Queued) {
+    fn write_line(&mut self, batch: &mut Batch, queued: Queued) {
         let Queued {
             record,
             sample_rate,
@@ -292,6 +301,9 @@ impl Worker {
             }));
             matches!(written, Ok(Ok(())))
         });
+        if let (true, Some(log), Some(line)) = (kept, &mut self.log, batch.lines().last()) {
+            log.line(line);
+        }
         if !kept {
             add(&self.counters.unserializable, 1);
             tracing::warn!(target: TARGET, "a record could not be turned into an envelope and was dropped");
@@ -385,10 +397,12 @@ impl Worker {
             let retry_after = match answer {
                 None => break,
                 Some(Err(e)) => {
+                    self.last_send.failed(items.len(), &e);
                     tracing::debug!(target: TARGET, error = %e, attempt, "delivery attempt failed");
                     None
                 }
                 Some(Ok(a)) => {
+                    self.last_send.answered(items.len(), a.status);
                     let o = classify(a.status, &a.body, items.len());
                     let c = &self.counters;
                     match origin {

@@ -7,6 +7,7 @@ use std::time::{Instant, SystemTime};
 use super::core::{Core, LayerCounters};
 use super::filter::OwnEvents;
 use super::handle::TelemetryHandle;
+use super::status::{Destination, StatusInfo};
 use super::TelemetryLayer;
 use crate::config::{self, OptOut, Settings};
 use crate::context::{
@@ -323,7 +324,13 @@ impl TelemetryBuilder {
             (settings.telemetry_enabled() == Some(false)).then_some(OptOut::Settings)
         });
         let counters = Arc::new(LayerCounters::default());
+        let mut status = StatusInfo {
+            reason: self.on_reason(&env, state_dir.as_deref()),
+            ..StatusInfo::default()
+        };
         if let Some(reason) = opt_out {
+            // The destination it would have, computed from paths and text only.
+            (status.destination, status.spool_dir) = self.planned(&env, state_dir.as_deref());
             // Nothing is detected, read or created: an inert layer.
             let context = Arc::new(SharedContext::new(ContextSnapshot {
                 is_opted_in: false,
@@ -335,7 +342,8 @@ impl TelemetryBuilder {
                 counters,
             };
             let layer = TelemetryLayer::new(core, OwnEvents::new(false));
-            return Ok((layer, TelemetryHandle::disabled(reason, context, state_dir)));
+            let handle = TelemetryHandle::disabled(reason, context, state_dir).with_status(status);
+            return Ok((layer, handle));
         }
 
         let connection_string = self
@@ -343,6 +351,10 @@ impl TelemetryBuilder {
             .clone()
             .or_else(|| env(config::ENV_CONNECTION_STRING));
         let sink: Arc<dyn Sink> = if let Some(sink) = self.sink.clone() {
+            status.destination = Destination {
+                sink: "custom",
+                ..Destination::default()
+            };
             sink
         } else if let Some(text) = connection_string {
             let connection_string = ConnectionString::parse(&text)?;
@@ -352,10 +364,16 @@ impl TelemetryBuilder {
                 .or_else(|| ExportConfig::default_spool_dir(&connection_string));
             let mut export = ExportConfig::new(connection_string);
             export.spool_dir = spool;
+            export.envelope_log = env(crate::export::ENV_LOG)
+                .as_deref()
+                .and_then(crate::export::EnvelopeLog::parse);
             let export = self
                 .export
                 .drain(..)
                 .fold(export, |config, change| change(config));
+            status.destination = application_insights(&export.connection_string);
+            status.spool_dir = export.spool_dir.clone();
+            status.last_send = Some(Arc::clone(&export.last_send));
             Arc::new(HttpSink::start(export)?)
         } else {
             let path = match self
@@ -369,6 +387,7 @@ impl TelemetryBuilder {
                     .ok_or(BuildError::NoStateDirectory)?
                     .join("telemetry.jsonl"),
             };
+            status.destination = jsonl(path.clone());
             Arc::new(JsonlSink::new(path))
         };
 
@@ -415,8 +434,83 @@ impl TelemetryBuilder {
         };
         let layer = TelemetryLayer::new(core, switch.clone());
         let handle =
-            TelemetryHandle::enabled(sink, context, counters, switch, lifecycle, state_dir);
+            TelemetryHandle::enabled(sink, context, counters, switch, lifecycle, state_dir)
+                .with_status(status);
         Ok((layer, handle))
+    }
+
+    /// Which setting turned telemetry on (when nothing turned it off).
+    fn on_reason(
+        &self,
+        env: &dyn Fn(&str) -> Option<String>,
+        state_dir: Option<&std::path::Path>,
+    ) -> String {
+        if self.enabled == Some(true) {
+            return "enabled by the application".to_owned();
+        }
+        if let Some(value) = env(config::ENV_ENABLED) {
+            return format!("{}={}", config::ENV_ENABLED, value.trim());
+        }
+        let settings = state_dir.map(Settings::load);
+        if settings.is_some_and(|s| s.telemetry_enabled() == Some(true)) {
+            return format!(
+                "{} is true in the settings",
+                config::SETTING_TELEMETRY_ENABLED
+            );
+        }
+        "default".to_owned()
+    }
+
+    /// Where records would go, and the spool directory, decided as `build`
+    /// decides but creating nothing (for the status while telemetry is off).
+    fn planned(
+        &self,
+        env: &dyn Fn(&str) -> Option<String>,
+        state_dir: Option<&std::path::Path>,
+    ) -> (Destination, Option<PathBuf>) {
+        if self.sink.is_some() {
+            let destination = Destination {
+                sink: "custom",
+                ..Destination::default()
+            };
+            return (destination, None);
+        }
+        let text = self
+            .connection_string
+            .clone()
+            .or_else(|| env(config::ENV_CONNECTION_STRING));
+        if let Some(text) = text {
+            return match ConnectionString::parse(&text) {
+                Ok(cs) => {
+                    let spool = state_dir
+                        .map(|dir| dir.join("spool"))
+                        .or_else(|| ExportConfig::default_spool_dir(&cs));
+                    (application_insights(&cs), spool)
+                }
+                Err(_) => (
+                    Destination {
+                        sink: "applicationInsights",
+                        ..Destination::default()
+                    },
+                    None,
+                ),
+            };
+        }
+        let path = self
+            .jsonl_path
+            .clone()
+            .or_else(|| env(config::ENV_JSONL).map(PathBuf::from))
+            .or_else(|| state_dir.map(|dir| dir.join("telemetry.jsonl")));
+        match path {
+            Some(path) => (jsonl(path), None),
+            None => (
+                Destination {
+                    sink: "none",
+                    ..Destination::default()
+                },
+                None,
+            ),
+        }
     }
 
     fn resolved_app_name(&self) -> String {
@@ -478,5 +572,31 @@ struct Discard;
 impl Sink for Discard {
     fn accept(&self, record: PendingRecord) {
         drop(record);
+    }
+}
+
+/// Application Insights at the connection string's ingestion host (never its key).
+fn application_insights(connection_string: &ConnectionString) -> Destination {
+    let host = url::Url::parse(connection_string.ingestion_endpoint())
+        .ok()
+        .and_then(|url| {
+            let host = url.host_str()?.to_owned();
+            Some(match url.port() {
+                Some(port) => format!("{host}:{port}"),
+                None => host,
+            })
+        });
+    Destination {
+        sink: "applicationInsights",
+        host,
+        path: None,
+    }
+}
+
+fn jsonl(path: PathBuf) -> Destination {
+    Destination {
+        sink: "jsonl",
+        host: None,
+        path: Some(path),
     }
 }

@@ -40,6 +40,8 @@ pub struct TelemetryHandle {
     state_dir: Option<PathBuf>,
     active: Option<Active>,
     opt_out: Option<OptOut>,
+    /// What [`status`](Self::status) reports besides the counters.
+    pub(super) status: super::status::StatusInfo,
 }
 
 struct Active {
@@ -91,6 +93,7 @@ impl TelemetryHandle {
                 stopped: AtomicBool::new(false),
             }),
             opt_out: None,
+            status: Default::default(),
         }
     }
 
@@ -104,7 +107,13 @@ impl TelemetryHandle {
             state_dir,
             active: None,
             opt_out: Some(reason),
+            status: Default::default(),
         }
+    }
+
+    pub(super) fn with_status(mut self, status: super::status::StatusInfo) -> Self {
+        self.status = status;
+        self
     }
 
     /// Whether telemetry is being collected.

@@ -4,6 +4,7 @@ mod builder;
 mod core;
 mod filter;
 mod handle;
+mod status;
 
 use std::any::TypeId;
 
@@ -17,6 +18,7 @@ use tracing_subscriber::Registry;
 
 pub use builder::{BuildError, TelemetryBuilder};
 pub use handle::{TelemetryHandle, TelemetryStats, DEFAULT_SHUTDOWN_DEADLINE};
+pub use status::{Destination, LastSendStatus, SpoolStatus, StatusCounters, TelemetryStatus};
 
 use self::core::Core;
 use self::filter::OwnEvents;
