@@ -50,7 +50,8 @@ pub use event::{
 pub use export::{ConnectionString, ConnectionStringError};
 pub use layer::{
     BuildError, Destination, LastSendStatus, SpoolStatus, StatusCounters, TelemetryBuilder,
-    TelemetryHandle, TelemetryLayer, TelemetryStats, TelemetryStatus, DEFAULT_SHUTDOWN_DEADLINE,
+    TelemetryHandle, TelemetryLayer, TelemetryStats, TelemetryStatus, CI_EXIT_BUDGET,
+    CLI_EXIT_BUDGET, DEFAULT_SHUTDOWN_DEADLINE,
 };
 pub use manifest::manifest;
 

@@ -4,7 +4,6 @@
 use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 use azsdk_telemetry_examples::cli::{
     Cli, Command, ConfigAction, DemoArgs, ManifestFormat, StatusFormat, TelemetryAction,
@@ -15,9 +14,6 @@ use azsdk_telemetry_examples::telemetry;
 use azsdk_telemetry_examples::tools::{Reply, Toolbox};
 use clap::Parser;
 use rmcp::ServiceExt;
-
-/// How long the process waits for its telemetry at exit.
-const FLUSH_DEADLINE: Duration = Duration::from_secs(2);
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -72,7 +68,7 @@ fn run_tool(cli: &Cli) -> Result<ExitCode> {
             }
         }
     });
-    handle.shutdown(FLUSH_DEADLINE);
+    handle.close();
     if reply.is_error {
         eprintln!("error: {}", reply.text);
     } else {
@@ -97,7 +93,7 @@ fn serve_mcp(tools: Toolbox) -> Result<ExitCode> {
         Ok::<_, Box<dyn std::error::Error>>(())
     })?;
     if let Ok(handle) = Arc::try_unwrap(handle) {
-        handle.shutdown(FLUSH_DEADLINE);
+        handle.close();
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -108,7 +104,7 @@ fn config_set(key: &str, value: &str) -> Result<ExitCode> {
     let (_layer, mut handle) = telemetry::cli_builder().build::<tracing_subscriber::Registry>()?;
     handle.configure(key, value)?;
     println!("{key} = {value}");
-    handle.shutdown(FLUSH_DEADLINE);
+    handle.close();
     Ok(ExitCode::SUCCESS)
 }
 
@@ -138,7 +134,7 @@ fn print_status(format: StatusFormat) -> Result<ExitCode> {
         StatusFormat::Json => format!("{}\n", status.to_json()),
         StatusFormat::Text => status.to_string(),
     };
-    handle.shutdown(FLUSH_DEADLINE);
+    handle.close();
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())?;
     out.flush()?;

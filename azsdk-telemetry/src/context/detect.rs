@@ -45,6 +45,31 @@ pub fn detect_platform_from(lookup: impl Fn(&str) -> Option<String>) -> Platform
     }
 }
 
+/// Whether the process runs in CI, by the well-known variables of CI systems (`CI`,
+/// `GITHUB_ACTIONS`, `TF_BUILD`, `GITLAB_CI`, `JENKINS_URL`, `BUILDKITE`, `CIRCLECI`,
+/// `TEAMCITY_VERSION`). A CI job may wait a few seconds at exit for its telemetry; a person
+/// at a terminal may not.
+///
+/// ```
+/// use azsdk_telemetry::context::is_ci_from;
+/// let env = |name: &str| (name == "TF_BUILD").then(|| "True".to_string());
+/// assert!(is_ci_from(env));
+/// assert!(!is_ci_from(|name| (name == "CI").then(|| "false".to_string())));
+/// ```
+pub fn is_ci_from(lookup: impl Fn(&str) -> Option<String>) -> bool {
+    let set = |name: &str| lookup(name).is_some_and(|value| !value.trim().is_empty());
+    let is = |name: &str, expected: &str| {
+        lookup(name).is_some_and(|value| value.trim().eq_ignore_ascii_case(expected))
+    };
+    (set("CI") && !is("CI", "false") && !is("CI", "0"))
+        || ["GITHUB_ACTIONS", "TF_BUILD", "GITLAB_CI"]
+            .iter()
+            .any(|name| is(name, "true"))
+        || ["JENKINS_URL", "BUILDKITE", "CIRCLECI", "TEAMCITY_VERSION"]
+            .iter()
+            .any(|name| set(name))
+}
+
 /// [`detect_platform_from`] over the process environment.
 pub fn detect_platform() -> Platform {
     detect_platform_from(|name| std::env::var(name).ok())

@@ -10,7 +10,7 @@ use std::time::SystemTime;
 
 pub use detect::{
     detect_execution_mode, detect_execution_mode_from, detect_platform, detect_platform_from,
-    AGENT_INVOKED, DIRECT,
+    is_ci_from, AGENT_INVOKED, DIRECT,
 };
 pub use device::{
     detect_identity, device_id_path, mac_address_hash, primary_mac_address,

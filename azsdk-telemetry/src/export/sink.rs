@@ -248,6 +248,9 @@ impl JsonlSink {
     }
 }
 
+/// The least time the JSONL sink gets at shutdown to write what it holds.
+const PERSIST_AT_LEAST: Duration = Duration::from_secs(2);
+
 impl Sink for JsonlSink {
     fn accept(&self, record: PendingRecord) {
         match self.queue.try_send(Command::Write(record)) {
@@ -278,6 +281,12 @@ impl Sink for JsonlSink {
         }
         let left = deadline.saturating_duration_since(std::time::Instant::now());
         finished.recv_timeout(left).is_ok()
+    }
+
+    /// A local file is where records persist, so at exit it gets at least
+    /// [`PERSIST_AT_LEAST`] whatever the exit budget (which bounds waiting on a network).
+    fn shutdown(&self, timeout: Duration) -> bool {
+        self.flush(timeout.max(PERSIST_AT_LEAST))
     }
 
     fn stats(&self) -> SinkStats {

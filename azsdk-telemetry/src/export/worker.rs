@@ -204,7 +204,7 @@ impl Worker {
                 () = sleep_opt(spool_due) => true,
             };
             if spool_is_due {
-                self.resend_from_spool().await;
+                self.resend_from_spool(None).await;
             }
         }
     }
@@ -242,6 +242,12 @@ impl Worker {
             self.send(batch, Some(deadline)).await;
         }
         let exit = c.kind == ControlKind::Shutdown;
+        // Persist, then drain: a process that delivered its own records with time left
+        // before the send deadline resends spool files of earlier processes in it, so an
+        // app run once a day still gets yesterday's events delivered.
+        if exit && complete && !self.degraded {
+            while Instant::now() < deadline && self.resend_from_spool(Some(deadline)).await {}
+        }
         if exit {
             // Whatever raced in after the request is spooled (or counted) in the time left.
             self.queue.close();
@@ -492,16 +498,18 @@ impl Worker {
         items
     }
 
-    async fn resend_from_spool(&mut self) {
+    /// Resends the oldest spool file (by `deadline`, if any). Returns whether a file was
+    /// delivered whole, so a caller with time left may go on with the next.
+    async fn resend_from_spool(&mut self, deadline: Option<Instant>) -> bool {
         let interval = self.spool_interval;
         let now = Instant::now();
         let Some(spool) = self.spool.as_mut() else {
-            return;
+            return false;
         };
         let Some(file) = spool.next_file() else {
             self.next_spool_try = now + interval;
             self.spool_backoff = interval;
-            return;
+            return false;
         };
         let Some(items) = spool.read(&file) else {
             self.next_spool_try = if file.path.exists() {
@@ -510,22 +518,23 @@ impl Worker {
             } else {
                 now
             };
-            return;
+            return false;
         };
         if items.is_empty() {
             spool.remove(&file);
-            return;
+            return true;
         }
         let total = items.len();
         let items = Batch::from_lines(items.iter().map(|line| &line[..]));
-        let left = self.deliver(items, Origin::Spool, None).await;
+        let left = self.deliver(items, Origin::Spool, deadline).await;
         let Some(spool) = self.spool.as_mut() else {
-            return;
+            return false;
         };
         if left.is_empty() {
             spool.remove(&file);
             self.next_spool_try = Instant::now();
             self.spool_backoff = interval;
+            true
         } else {
             if left.len() < total {
                 if let Err(e) = spool.rewrite(&file, left.lines()) {
@@ -535,6 +544,7 @@ impl Worker {
             spool.requeue(file);
             self.next_spool_try = Instant::now() + self.spool_backoff;
             self.spool_backoff = (self.spool_backoff * 2).min(interval * 10);
+            false
         }
     }
 }

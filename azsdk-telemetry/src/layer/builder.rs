@@ -2,11 +2,11 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use super::core::{Core, LayerCounters};
 use super::filter::OwnEvents;
-use super::handle::TelemetryHandle;
+use super::handle::{TelemetryHandle, CI_EXIT_BUDGET, CLI_EXIT_BUDGET, DEFAULT_SHUTDOWN_DEADLINE};
 use super::status::{Destination, StatusInfo};
 use super::TelemetryLayer;
 use crate::config::{self, OptOut, Settings};
@@ -82,6 +82,7 @@ pub struct TelemetryBuilder {
     connection_string: Option<String>,
     enabled: Option<bool>,
     ignore_environment: bool,
+    exit_budget: Option<Duration>,
     state_dir: Option<PathBuf>,
     lifecycle: LifecycleOptions,
     export: Vec<ExportSetting>,
@@ -254,6 +255,20 @@ impl TelemetryBuilder {
         self
     }
 
+    /// How long the process may wait for its telemetry at exit (dropping the handle,
+    /// [`TelemetryHandle::close`]): the network is given up in time for what is left to
+    /// be written to the spool by then. Default by the kind of process: a CLI command
+    /// ([`SessionKind::cli`]) [`CLI_EXIT_BUDGET`] (250 ms), or [`CI_EXIT_BUDGET`] (5 s)
+    /// when it runs in CI; a service or MCP server [`DEFAULT_SHUTDOWN_DEADLINE`] (2 s).
+    ///
+    /// [`CLI_EXIT_BUDGET`]: crate::CLI_EXIT_BUDGET
+    /// [`CI_EXIT_BUDGET`]: crate::CI_EXIT_BUDGET
+    /// [`DEFAULT_SHUTDOWN_DEADLINE`]: crate::DEFAULT_SHUTDOWN_DEADLINE
+    pub fn exit_budget(mut self, budget: Duration) -> Self {
+        self.exit_budget = Some(budget);
+        self
+    }
+
     /// How sessions are delimited. Default: one per process; CLIs use
     /// [`SessionKind::cli`] so a session spans invocations.
     pub fn session(mut self, kind: SessionKind) -> Self {
@@ -308,6 +323,16 @@ impl TelemetryBuilder {
                     .filter(|value| !value.trim().is_empty())
             }
         };
+        let exit_budget = self.exit_budget.unwrap_or(match self.lifecycle.session {
+            SessionKind::Process => DEFAULT_SHUTDOWN_DEADLINE,
+            SessionKind::Cli { .. }
+                if !self.ignore_environment
+                    && context::is_ci_from(|name| std::env::var(name).ok()) =>
+            {
+                CI_EXIT_BUDGET
+            }
+            SessionKind::Cli { .. } => CLI_EXIT_BUDGET,
+        });
         let app_name = self.resolved_app_name();
         let state_dir = self.state_dir.clone().or_else(|| {
             (!self.ignore_environment)
@@ -435,7 +460,8 @@ impl TelemetryBuilder {
         let layer = TelemetryLayer::new(core, switch.clone());
         let handle =
             TelemetryHandle::enabled(sink, context, counters, switch, lifecycle, state_dir)
-                .with_status(status);
+                .with_status(status)
+                .with_exit_budget(exit_budget);
         Ok((layer, handle))
     }
 

@@ -14,8 +14,18 @@ use crate::event::{Event, PendingRecord, SystemConfigured};
 use crate::export::{Sink, SinkStats};
 use crate::lifecycle::Lifecycle;
 
-/// How long dropping a handle waits for records to be written or sent.
+/// The exit budget of a service or MCP server (a process with
+/// [`SessionKind::Process`](crate::lifecycle::SessionKind) sessions, the default): how long
+/// dropping its handle waits for records to be written or sent.
 pub const DEFAULT_SHUTDOWN_DEADLINE: Duration = Duration::from_secs(2);
+/// The exit budget of an interactive CLI command ([`SessionKind::cli`]): what telemetry may
+/// add to a command at exit on any network. What is not acknowledged by then is spooled.
+///
+/// [`SessionKind::cli`]: crate::lifecycle::SessionKind::cli
+pub const CLI_EXIT_BUDGET: Duration = Duration::from_millis(250);
+/// The exit budget of a CLI command that runs in CI ([`is_ci_from`](crate::context::is_ci_from)):
+/// a job can wait a few seconds for its events.
+pub const CI_EXIT_BUDGET: Duration = Duration::from_secs(5);
 
 /// Controls a built [`TelemetryLayer`](crate::TelemetryLayer). Dropping it
 /// records `SystemStopped` (when lifecycle events are on) and flushes within
@@ -42,6 +52,8 @@ pub struct TelemetryHandle {
     opt_out: Option<OptOut>,
     /// What [`status`](Self::status) reports besides the counters.
     pub(super) status: super::status::StatusInfo,
+    /// How long dropping the handle may wait.
+    exit_budget: Duration,
 }
 
 struct Active {
@@ -94,6 +106,7 @@ impl TelemetryHandle {
             }),
             opt_out: None,
             status: Default::default(),
+            exit_budget: DEFAULT_SHUTDOWN_DEADLINE,
         }
     }
 
@@ -108,12 +121,45 @@ impl TelemetryHandle {
             active: None,
             opt_out: Some(reason),
             status: Default::default(),
+            exit_budget: DEFAULT_SHUTDOWN_DEADLINE,
         }
     }
 
     pub(super) fn with_status(mut self, status: super::status::StatusInfo) -> Self {
         self.status = status;
         self
+    }
+
+    pub(super) fn with_exit_budget(mut self, budget: Duration) -> Self {
+        self.exit_budget = budget;
+        self
+    }
+
+    /// How long dropping this handle (or [`close`](Self::close)) waits for its records:
+    /// [`TelemetryBuilder::exit_budget`](crate::TelemetryBuilder::exit_budget), or the
+    /// default of the process's kind ([`CLI_EXIT_BUDGET`], [`CI_EXIT_BUDGET`],
+    /// [`DEFAULT_SHUTDOWN_DEADLINE`]).
+    pub fn exit_budget(&self) -> Duration {
+        self.exit_budget
+    }
+
+    /// Shuts down within the [exit budget](Self::exit_budget), as dropping the handle
+    /// does: what the exit is left to do is written to the spool, not waited for. Returns
+    /// whether everything was sent or stored in time.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let (_layer, handle) = azsdk_telemetry::TelemetryLayer::builder()
+    ///     .jsonl_path(dir.path().join("t.jsonl"))
+    ///     .session(azsdk_telemetry::lifecycle::SessionKind::cli())
+    ///     .ignore_environment()
+    ///     .build::<tracing_subscriber::Registry>()?;
+    /// assert_eq!(handle.exit_budget(), azsdk_telemetry::CLI_EXIT_BUDGET);
+    /// assert!(handle.close());
+    /// # Ok::<(), azsdk_telemetry::BuildError>(())
+    /// ```
+    pub fn close(self) -> bool {
+        self.stop(self.exit_budget)
     }
 
     /// Whether telemetry is being collected.
@@ -194,7 +240,7 @@ impl TelemetryHandle {
         settings.save()?;
         if turning_off {
             if let Some(active) = &self.active {
-                active.sink.flush(DEFAULT_SHUTDOWN_DEADLINE);
+                active.sink.flush(self.exit_budget);
                 active.switch.turn_off();
             }
             self.opt_out = Some(OptOut::Settings);
@@ -257,6 +303,6 @@ impl TelemetryHandle {
 
 impl Drop for TelemetryHandle {
     fn drop(&mut self) {
-        self.stop(DEFAULT_SHUTDOWN_DEADLINE);
+        self.stop(self.exit_budget);
     }
 }

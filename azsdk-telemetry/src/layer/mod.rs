@@ -17,7 +17,9 @@ use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Registry;
 
 pub use builder::{BuildError, TelemetryBuilder};
-pub use handle::{TelemetryHandle, TelemetryStats, DEFAULT_SHUTDOWN_DEADLINE};
+pub use handle::{
+    TelemetryHandle, TelemetryStats, CI_EXIT_BUDGET, CLI_EXIT_BUDGET, DEFAULT_SHUTDOWN_DEADLINE,
+};
 pub use status::{Destination, LastSendStatus, SpoolStatus, StatusCounters, TelemetryStatus};
 
 use self::core::Core;
