@@ -214,7 +214,9 @@ impl ScrubberBuilder {
         };
         let id = Identity {
             user_name: self.user_name.or(detected.user_name),
-            host_name: self.host_name.or(detected.host_name),
+            host_names: self
+                .host_name
+                .map_or(detected.host_names, |name| vec![name]),
             home_dir: self.home_dir.or(detected.home_dir),
         };
         let identity = IdentityMatcher::new(&id);
