@@ -6,7 +6,10 @@
 
 use azsdk_telemetry::export::MemorySink;
 use azsdk_telemetry::sanitize::scrub;
-use azsdk_telemetry::{AgentInfo, ClientInfo, SystemCrashed, TelemetryLayer, ToolExecuted};
+use azsdk_telemetry::{
+    AgentInfo, ClientInfo, SystemCrashed, TelemetryBuilder, TelemetryHandle, TelemetryLayer,
+    ToolExecuted,
+};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
 use serde_json::Value;
@@ -124,43 +127,57 @@ fn fragments(key: &str) -> Vec<&str> {
         .collect()
 }
 
-/// Every route at once, through a real layer with a memory sink; returns the envelopes.
-fn emit_everywhere(text: &str) -> Vec<Value> {
+/// Runs `work` under a real layer (memory sink, a state directory for settings) built by
+/// `configure`, then shuts it down; returns the envelopes.
+fn run_layer(
+    configure: impl FnOnce(TelemetryBuilder) -> TelemetryBuilder,
+    work: impl FnOnce(&mut TelemetryHandle),
+) -> Vec<Value> {
     let state = tempfile::tempdir().unwrap();
     let sink = MemorySink::new();
-    let (layer, mut handle) = TelemetryLayer::builder()
+    let builder = TelemetryLayer::builder()
         .ignore_environment()
         .state_dir(state.path())
         .first_run_notice(false)
         .crash_reporting(false)
-        .client(ClientInfo::new(text, text))
-        .sink(sink.clone())
-        .build()
-        .unwrap();
+        .sink(sink.clone());
+    let (layer, mut handle) = configure(builder).build().unwrap();
     let guard = tracing_subscriber::registry().with(layer).set_default();
-    let mut call = ToolExecuted {
-        tool_name: "azsdk_check".into(),
-        tool_category: "validating".into(),
-        tool_args: Some(serde_json::json!({ "serviceName": text, "repo": text }).to_string()),
-        service_name: Some(text.to_owned()),
-        tool_response: Some(text.to_owned()),
-        error_message: Some(format!("invalid service name {text}")),
-        ..ToolExecuted::default()
-    };
-    call.set_dimension("team", text);
-    call.emit();
-    handle.set_client(ClientInfo::new(text, text));
-    handle.set_agent(AgentInfo::new(text).version(text).model(text));
-    call.emit();
-    handle.configure("github.token", text).unwrap();
-    handle.record(SystemCrashed {
-        crash_reason: text.to_owned(),
-        error_message: Some(text.to_owned()),
-        stack_trace: Some(text.to_owned()),
-    });
+    work(&mut handle);
     drop(guard);
     handle.shutdown(std::time::Duration::from_secs(5));
     sink.envelopes()
+}
+
+/// Every route at once, through a real layer with a memory sink; returns the envelopes.
+fn emit_everywhere(text: &str) -> Vec<Value> {
+    run_layer(
+        |b| b.client(ClientInfo::new(text, text)),
+        |handle| {
+            let mut call = ToolExecuted {
+                tool_name: "azsdk_check".into(),
+                tool_category: "validating".into(),
+                tool_args: Some(
+                    serde_json::json!({ "serviceName": text, "repo": text }).to_string(),
+                ),
+                service_name: Some(text.to_owned()),
+                tool_response: Some(text.to_owned()),
+                error_message: Some(format!("invalid service name {text}")),
+                ..ToolExecuted::default()
+            };
+            call.set_dimension("team", text);
+            call.emit();
+            handle.set_client(ClientInfo::new(text, text));
+            handle.set_agent(AgentInfo::new(text).version(text).model(text));
+            call.emit();
+            handle.configure("github.token", text).unwrap();
+            handle.record(SystemCrashed {
+                crash_reason: text.to_owned(),
+                error_message: Some(text.to_owned()),
+                stack_trace: Some(text.to_owned()),
+            });
+        },
+    )
 }
 
 fn config() -> Config {
@@ -249,31 +266,19 @@ fn readable_text_stays_readable() {
 #[test]
 fn a_spoofed_client_identity_is_scrubbed_and_settings_keep_their_values_only_when_safe() {
     let home = "/home/mallory/.config/client";
-    let envelopes = {
-        let state = tempfile::tempdir().unwrap();
-        let sink = MemorySink::new();
-        let (layer, mut handle) = TelemetryLayer::builder()
-            .ignore_environment()
-            .state_dir(state.path())
-            .first_run_notice(false)
-            .crash_reporting(false)
-            .lifecycle_events(false)
-            .sink(sink.clone())
-            .build()
-            .unwrap();
-        let guard = tracing_subscriber::registry().with(layer).set_default();
-        handle.set_client(ClientInfo::new("mallory@contoso.com", home));
-        handle.set_agent(AgentInfo::new("agent password=hunter2").model("8.8.8.8"));
-        ToolExecuted::default().emit();
-        handle
-            .configure("github.token", "lowercase-not-a-key-shape")
-            .unwrap();
-        handle.configure("log.level", "debug").unwrap();
-        handle.configure("log.level", "mallory's secret").unwrap();
-        drop(guard);
-        handle.shutdown(std::time::Duration::from_secs(5));
-        sink.envelopes()
-    };
+    let envelopes = run_layer(
+        |b| b.lifecycle_events(false),
+        |handle| {
+            handle.set_client(ClientInfo::new("mallory@contoso.com", home));
+            handle.set_agent(AgentInfo::new("agent password=hunter2").model("8.8.8.8"));
+            ToolExecuted::default().emit();
+            handle
+                .configure("github.token", "lowercase-not-a-key-shape")
+                .unwrap();
+            handle.configure("log.level", "debug").unwrap();
+            handle.configure("log.level", "mallory's secret").unwrap();
+        },
+    );
     let props = |i: usize| envelopes[i]["data"]["baseData"]["properties"].clone();
     let tool = props(0);
     assert_eq!(tool["clientName"], "[EMAIL]");
