@@ -3,8 +3,9 @@
 //! A *run* is a maximal stretch of token characters (`A-Z a-z 0-9 + / _ -`) and up to two
 //! `=` of padding after it. A run is redacted whole when
 //!
-//! - one of its pieces (the run split at `+ / _ -`) is **hex** of exactly 32, 40 or 64
-//!   characters (Azure OpenAI and Datadog keys, legacy GitHub OAuth tokens, 256-bit keys),
+//! - one of its pieces (the run split at `+ / _ -`) is **hex** of exactly 32 or 40
+//!   characters (Azure OpenAI and Datadog keys, legacy GitHub OAuth tokens; not 64: that is
+//!   a SHA-256, which `#[telemetry(hash)]` arguments are recorded as),
 //!   in one case, with a digit, a letter and at least 8 distinct characters; or **base32**
 //!   of exactly 52 characters (`a-z 2-7` in one case, Azure DevOps personal access tokens)
 //!   with a digit and 12 distinct characters;
@@ -32,7 +33,7 @@ use super::{Span, REDACTED};
 pub(crate) const LONG_RUN: usize = 16;
 
 /// Hex lengths that are keys.
-const HEX_LENGTHS: [usize; 3] = [32, 40, 64];
+const HEX_LENGTHS: [usize; 2] = [32, 40];
 /// The base32 length that is a key.
 const BASE32_LENGTH: usize = 52;
 /// Base64 lengths (padding counted) judged on their look alone.
@@ -292,6 +293,7 @@ mod tests {
             "AZURE_STORAGE_CONNECTION_STRING_FOR_TESTS",
             "md5=5c94767cedb5d6987c902ac850ded2c6",
             "commit 43fc912ef59a83054ea7f6706df4d53a7dea4d80",
+            "2ae8f8066baab9e36c122f5eb5425f33ab2f5ffbea767ea5a7d9f82de680faec",
         ] {
             assert!(!redacts(value), "{value}");
         }
