@@ -55,8 +55,8 @@ pub(crate) struct RuleDef {
     /// Stable identifier, used in tests and docs.
     pub name: &'static str,
     /// Literals (matched ASCII-case-insensitively) of which at least one must occur in the
-    /// input before the regex runs. Never empty in [`RULES`]; empty in [`SHAPE_RULES`], which a
-    /// long run of token characters triggers instead.
+    /// input before the regex runs. Never empty. In [`SHAPE_RULES`] they are matched
+    /// case-sensitively with `str::contains`, once a long run of token characters was seen.
     pub triggers: &'static [&'static str],
     /// The regex. Groups named `s`, `s1`, `s2`, ... are the secret; without them the whole
     /// match is.
@@ -348,20 +348,20 @@ pub(crate) const RULES: &[RuleDef] = &[
     },
 ];
 
-/// Rules without a literal of their own: they run only when the text holds a run of at least
-/// [`LONG_RUN`](super::shape::LONG_RUN) token characters (what the shape scan looks for too),
-/// so that a two-letter prefix such as `AC` does not wake them on every word that has it.
+/// Rules whose literals are too common for the pre-filter (`AC`, `.`): they run only when the
+/// text holds a run of at least [`LONG_RUN`](super::shape::LONG_RUN) token characters (what the
+/// shape scan looks for too) and one of their literals, case-sensitively.
 pub(crate) const SHAPE_RULES: &[RuleDef] = &[
     RuleDef {
         name: "twilio-key",
-        triggers: &[],
+        triggers: &["AC", "SK"],
         // Twilio account SIDs (`AC`) and API keys (`SK`): the prefix and 32 lower-case hex.
         pattern: r"\b(?:AC|SK)[0-9a-f]{32}\b",
         check: Check::None,
     },
     RuleDef {
         name: "k8s-bootstrap-token",
-        triggers: &[],
+        triggers: &["."],
         // `[a-z0-9]{6}.[a-z0-9]{16}`, alone (not part of a longer dotted name).
         pattern: r"(?:^|[^A-Za-z0-9_.\-])(?P<s>[a-z0-9]{6}\.[a-z0-9]{16})(?:[^A-Za-z0-9_.\-]|$)",
         check: Check::Bootstrap,

@@ -354,7 +354,9 @@ impl Scrubber {
             }
             if hits.shape {
                 for (def, (re, groups)) in SHAPE_RULES.iter().zip(&c.shape_rules) {
-                    secret_spans(re, groups, def.check, &text, &mut spans);
+                    if def.triggers.iter().any(|t| text.contains(t)) {
+                        secret_spans(re, groups, def.check, &text, &mut spans);
+                    }
                 }
                 shape::shape_spans(&text, &mut spans);
             }
