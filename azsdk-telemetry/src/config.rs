@@ -236,6 +236,47 @@ impl Settings {
     }
 }
 
+/// What `configChanges` shows instead of the value of a setting not declared safe.
+pub const CHANGED: &str = "[CHANGED]";
+
+/// Settings whose values `SystemConfigured` may record, each with the values it may show:
+/// `telemetry.enabled` (a boolean) and `log.level` (a level name). Any other setting, or a
+/// value outside its list, is recorded as changed ([`CHANGED`]) with no value: a setting
+/// the user names (`github.token`) may hold anything.
+pub const SAFE_SETTINGS: &[(&str, &[&str])] = &[
+    (SETTING_TELEMETRY_ENABLED, &["true", "false"]),
+    (
+        "log.level",
+        &["trace", "debug", "info", "warn", "error", "off"],
+    ),
+];
+
+/// The value `configChanges` records for `key` set to `value` (as [`Settings::set`] typed
+/// it): the value itself for a [safe setting](SAFE_SETTINGS), else [`CHANGED`].
+///
+/// ```
+/// use azsdk_telemetry::config::{recorded_value, CHANGED};
+/// use serde_json::Value;
+/// assert_eq!(recorded_value("telemetry.enabled", &Value::Bool(false)), Value::Bool(false));
+/// assert_eq!(recorded_value("log.level", &Value::from("debug")), Value::from("debug"));
+/// assert_eq!(recorded_value("github.token", &Value::from("ghp_abc")), Value::from(CHANGED));
+/// ```
+pub fn recorded_value(key: &str, value: &Value) -> Value {
+    let shown = match value {
+        Value::Bool(flag) => flag.to_string(),
+        Value::String(text) => text.clone(),
+        _ => return Value::from(CHANGED),
+    };
+    let safe = SAFE_SETTINGS
+        .iter()
+        .any(|(name, values)| *name == key && values.contains(&shown.as_str()));
+    if safe {
+        value.clone()
+    } else {
+        Value::from(CHANGED)
+    }
+}
+
 /// `telemetry.enabled` as the spec's `configChanges` key: `telemetryEnabled`.
 ///
 /// ```

@@ -11,7 +11,7 @@ use serde_json::Value;
 const DATA: &str = include_str!("data/gitleaks_rule_examples.jsonl");
 
 /// Measured kept-rate of the false positives (see the test output); a regression fails.
-const FP_KEPT_FLOOR: f64 = 0.85; // measured: 149 of 173 = 86.1%
+const FP_KEPT_FLOOR: f64 = 0.85; // measured: 148 of 173 = 85.5% (149 = 86.1% before issue 18)
 /// True positives whose text holds no secret (documented in tests/data/README.md).
 const EXPECTED_NO_SECRET: usize = 35;
 

@@ -147,7 +147,9 @@ proptest! {
     #[test]
     fn ordinary_values_survive_untouched(v in prop_oneof![
         "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
-        "[0-9a-f]{40}",
+        // A bare 40-hex run is a key's shape since issue 18 (legacy GitHub OAuth tokens);
+        // labelled as a commit it stays.
+        "commit [0-9a-f]{40}",
         "[0-9a-f]{7}",
         "[0-9]{1,2}\\.[0-9]{1,2}\\.[0-9]{1,3}(-beta\\.[0-9])?",
         "20[0-9]{2}-[01][0-9]-[0-3][0-9]",
@@ -194,7 +196,10 @@ fn examples_from_the_issue() {
         ("https://bob:hunter22@example.com/x", "https://[REDACTED]@example.com/x"),
         ("az login --password S0me!Pass", "az login --password [REDACTED]"),
         ("session 0d2f5c3e-7d8b-4a4c-9d7e-0b1e6f3a2c11 at 4f9c2e1", "session 0d2f5c3e-7d8b-4a4c-9d7e-0b1e6f3a2c11 at 4f9c2e1"),
-        ("InstrumentationKey=00000000-0000-0000-0000-000000000000", "InstrumentationKey=00000000-0000-0000-0000-000000000000"),
+        // Issue 18: an Application Insights key is a secret by its name, whatever it holds.
+        ("InstrumentationKey=00000000-0000-0000-0000-000000000000", "InstrumentationKey=[REDACTED]"),
+        // Issue 18: a variable name after "token:" is not a value.
+        ("needs a GitHub token: set GITHUB_TOKEN", "needs a GitHub token: set GITHUB_TOKEN"),
     ];
     for (input, want) in cases {
         assert_eq!(s.scrub(input), want, "input: {input}");

@@ -203,7 +203,8 @@ impl SharedContext {
         Self::with_clock(snapshot, None)
     }
 
-    pub(crate) fn with_clock(snapshot: ContextSnapshot, clock: Option<Clock>) -> Self {
+    pub(crate) fn with_clock(mut snapshot: ContextSnapshot, clock: Option<Clock>) -> Self {
+        snapshot.scrub_external();
         SharedContext {
             current: RwLock::new(Arc::new(snapshot)),
             clock,
@@ -225,7 +226,36 @@ impl SharedContext {
         let mut guard = self.current.write().unwrap_or_else(PoisonError::into_inner);
         let mut next = ContextSnapshot::clone(&guard);
         change(&mut next);
+        next.scrub_external();
         *guard = Arc::new(next);
+    }
+}
+
+impl ContextSnapshot {
+    /// Scrubs, at the rules of arguments, every string that comes from outside the
+    /// application's code: the MCP client's name and version (whatever a client sends at
+    /// `initialize`), the agent and its model, the platform, the OS description and the
+    /// execution mode (both read from the environment). Done once, where a snapshot is
+    /// published ([`SharedContext`]), so no event pays for it.
+    fn scrub_external(&mut self) {
+        let scrub = |value: &mut String| {
+            if let std::borrow::Cow::Owned(clean) = crate::sanitize::scrub(value) {
+                *value = clean;
+            }
+        };
+        let optional = [
+            &mut self.client.name,
+            &mut self.client.version,
+            &mut self.agent.name,
+            &mut self.agent.version,
+            &mut self.agent.model,
+            &mut self.execution_mode,
+        ];
+        for value in optional.into_iter().flatten() {
+            scrub(value);
+        }
+        scrub(&mut self.platform);
+        scrub(&mut self.os_version);
     }
 }
 
@@ -273,6 +303,32 @@ mod tests {
         assert_eq!(
             shared.snapshot().client.name.as_deref(),
             Some("Claude Desktop")
+        );
+    }
+
+    #[test]
+    fn strings_from_outside_are_scrubbed_where_they_enter() {
+        let shared = SharedContext::new(ContextSnapshot {
+            platform: "ops@contoso.com".into(),
+            ..ContextSnapshot::default()
+        });
+        assert_eq!(shared.snapshot().platform, "[EMAIL]");
+        shared.update(|ctx| {
+            ctx.client = ClientInfo::new(
+                "jane@contoso.com",
+                "ghp_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5",
+            );
+            ctx.agent = AgentInfo::new("/home/jane/agent").model("password=hunter2");
+        });
+        let ctx = shared.snapshot();
+        assert_eq!(ctx.client.name.as_deref(), Some("[EMAIL]"));
+        assert_eq!(ctx.client.version.as_deref(), Some("[REDACTED]"));
+        assert_eq!(ctx.agent.name.as_deref(), Some("[PATH]"));
+        assert_eq!(ctx.agent.model.as_deref(), Some("password=[REDACTED]"));
+        shared.update(|ctx| ctx.client = ClientInfo::new("Visual Studio Code", "1.100.1"));
+        assert_eq!(
+            shared.snapshot().client,
+            ClientInfo::new("Visual Studio Code", "1.100.1")
         );
     }
 

@@ -200,7 +200,9 @@ impl TelemetryHandle {
 
     /// Changes a setting the way `azsdk config set KEY VALUE` would: stores
     /// it in the per-user settings file and records one `SystemConfigured`
-    /// with the change (`{"telemetryEnabled":false}`). Turning telemetry off
+    /// with the change (`{"telemetryEnabled":false}`; a setting not declared safe in
+    /// [`config::SAFE_SETTINGS`] is recorded without its value: `{"githubToken":"[CHANGED]"}`).
+    /// Turning telemetry off
     /// records that event, flushes it, and then goes silent for good: later
     /// runs read the setting and collect nothing. Turning it back on takes
     /// effect at the next start.
@@ -232,8 +234,10 @@ impl TelemetryHandle {
         if turning_off {
             self.context.update(|ctx| ctx.is_opted_in = false);
         }
+        // The key is the user's text too: scrubbed like any; the value only for a safe setting.
         let mut changes = serde_json::Map::new();
-        changes.insert(config::camel_key(key), parsed);
+        let name = crate::sanitize::scrub(&config::camel_key(key)).into_owned();
+        changes.insert(name, config::recorded_value(key, &parsed));
         self.record(SystemConfigured {
             config_changes: serde_json::Value::Object(changes).to_string(),
         });

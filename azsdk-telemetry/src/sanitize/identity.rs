@@ -97,13 +97,17 @@ pub const COMMON_NAMES: &[&str] = &[
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Identity {
     pub user_name: Option<String>,
-    pub host_name: Option<String>,
+    /// Every name the host goes by: the operating system's, and the environment's when it
+    /// says something else.
+    pub host_names: Vec<String>,
     pub home_dir: Option<String>,
 }
 
 impl Identity {
-    /// Reads the environment: `USER`/`USERNAME`/`LOGNAME`, `HOSTNAME`/`COMPUTERNAME` (or
-    /// `/etc/hostname`), `HOME`/`USERPROFILE`.
+    /// Reads the environment: `USER`/`USERNAME`/`LOGNAME`, `HOME`/`USERPROFILE`, and the host
+    /// name from the operating system (`gethostname`, which macOS and Windows answer without
+    /// any file) as well as `HOSTNAME`/`COMPUTERNAME` and `/etc/hostname`, all of them kept
+    /// when they differ.
     pub(crate) fn detect() -> Self {
         let var = |names: &[&str]| {
             names
@@ -112,15 +116,25 @@ impl Identity {
                 .map(|v| v.trim().to_owned())
                 .find(|v| !v.is_empty())
         };
-        let host_name = var(&["HOSTNAME", "COMPUTERNAME"]).or_else(|| {
-            std::fs::read_to_string("/etc/hostname")
-                .ok()
-                .map(|s| s.trim().to_owned())
-                .filter(|s| !s.is_empty())
-        });
+        let os = gethostname::gethostname()
+            .to_string_lossy()
+            .trim()
+            .to_owned();
+        let file = std::fs::read_to_string("/etc/hostname")
+            .ok()
+            .map(|s| s.trim().to_owned());
+        let mut host_names: Vec<String> = Vec::new();
+        for name in [Some(os), var(&["HOSTNAME"]), var(&["COMPUTERNAME"]), file]
+            .into_iter()
+            .flatten()
+        {
+            if !name.is_empty() && !host_names.iter().any(|h| h.eq_ignore_ascii_case(&name)) {
+                host_names.push(name);
+            }
+        }
         Identity {
             user_name: var(&["USER", "USERNAME", "LOGNAME"]),
-            host_name,
+            host_names,
             home_dir: var(&["HOME", "USERPROFILE"]),
         }
     }
@@ -169,7 +183,7 @@ impl IdentityMatcher {
                 add(home.replace('/', "\\").replace('\\', "\\\\"), Kind::Home);
             }
         }
-        if let Some(host) = id.host_name.as_deref() {
+        for host in &id.host_names {
             if usable_name(host) {
                 add(host.to_owned(), Kind::Host);
             }
@@ -281,7 +295,7 @@ mod tests {
     fn matcher() -> IdentityMatcher {
         IdentityMatcher::new(&Identity {
             user_name: Some("alice".into()),
-            host_name: Some("alice-pc.corp.contoso.com".into()),
+            host_names: vec!["alice-pc.corp.contoso.com".into()],
             home_dir: Some("/home/alice".into()),
         })
     }
@@ -300,10 +314,24 @@ mod tests {
     }
 
     #[test]
+    fn the_kernel_host_name_is_found_whatever_the_environment_says() {
+        let kernel = gethostname::gethostname()
+            .to_string_lossy()
+            .trim()
+            .to_owned();
+        let id = Identity::detect();
+        assert!(
+            id.host_names.iter().any(|h| h == &kernel),
+            "{kernel:?} not in {:?}",
+            id.host_names
+        );
+    }
+
+    #[test]
     fn common_and_short_names_are_ignored() {
         let m = IdentityMatcher::new(&Identity {
             user_name: Some("runner".into()),
-            host_name: Some("db".into()),
+            host_names: vec!["db".into()],
             home_dir: None,
         });
         assert!(m.is_empty());

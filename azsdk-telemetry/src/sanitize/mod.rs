@@ -31,7 +31,9 @@
 //! trigger literals at once (`eyj`, `ghp_`, `password`, `/`, `@`, a digit and a dot, the user
 //! name, ...). Text with none of them — most argument values, such as `Python`, `2025-09-01`
 //! or `storage` — is returned as `Cow::Borrowed` right there. Otherwise only the regexes of
-//! the rules that were triggered run. All regexes are compiled once per process
+//! the rules that were triggered run. A second, byte-class scan looks for a run of 16 token
+//! characters (letters, digits, `+ / _ -`); only text with one is checked for key material
+//! without a keyword (`shape.rs`). All regexes are compiled once per process
 //! ([`std::sync::OnceLock`]), and the process-wide [`scrub`] uses one scrubber built once.
 //!
 //! # Order of the stages
@@ -41,7 +43,8 @@
 //! tokens are bracketed, so no two pieces of text left around a replacement can join into a
 //! new token.
 //!
-//! See `rules.rs` (secrets), `paths.rs`, `pii.rs` (e-mail, IP) and `identity.rs` (user, host)
+//! See `rules.rs` (secrets with a signature or a key name), `shape.rs` (keys by their length
+//! and alphabet alone), `paths.rs`, `pii.rs` (e-mail, IP) and `identity.rs` (user, host)
 //! for the exact policies.
 
 use std::borrow::Cow;
@@ -53,6 +56,7 @@ mod paths;
 mod pii;
 mod rules;
 mod scrubber;
+mod shape;
 mod truncate;
 
 pub use identity::COMMON_NAMES;

@@ -8,6 +8,14 @@
 //! A rule's regex either redacts its whole match, or only the capture groups named `s`, `s1`,
 //! `s2`, ... ("the secret"), so that `AccountKey=abc` becomes `AccountKey=[REDACTED]`: the key
 //! stays readable, the value is gone, and nothing of the value (no prefix, no length) survives.
+//!
+//! Signatures win: a rule that recognises a token by a fixed signature (a prefix such as
+//! `ghp_`, `AKIA`, `hvs.`, `xoxb-`, a checksum-like infix such as `+ASt`, `AzFu` or `8Q~`, a
+//! `?code=` or `sig=` query parameter) redacts whatever the rest looks like: documentation
+//! examples and low-entropy filler included (`AKIAIOSFODNN7EXAMPLE`). The placeholder heuristics
+//! ([`Check::NotPlaceholder`]) are for rules that only know a key *name* (`password=...`,
+//! `--token ...`, `Authorization: ...`), where `${TOKEN}` or `<your key>` is common and no
+//! secret.
 
 use regex::Regex;
 
@@ -19,14 +27,23 @@ pub(crate) enum Check {
     None,
     /// Redact unless the value is a placeholder (see [`is_placeholder`]).
     NotPlaceholder,
+    /// A `key=value` pair or a bare key-sized value: as `NotPlaceholder`, and not when the
+    /// label before it says the value is public (`publicKey`, `public_token`, `csrf-token`).
+    KeyValue,
+    /// A token known by its prefix: redact whatever its entropy (documentation examples such
+    /// as `AKIAIOSFODNN7EXAMPLE` included), unless the body is a template: one character
+    /// repeated (`xoxp-XXXXXXXXXX-XXXX`, `hf_xxxx...`) or a run of the alphabet or the digits
+    /// (`abcdefgh`, `12345678`).
+    Prefixed,
     /// As `NotPlaceholder`, and the value must look machine-made (a digit, mixed case or a
     /// symbol): used where the trigger is an ordinary English word (`Bearer`, `Basic`).
     Machine,
     /// `user:password` pairs (curl `-u`): redact unless both halves are placeholders or the
     /// value has no `:` at all (a bare user name, which curl then prompts a password for).
     UserPass,
-    /// AWS access key ids: not the documentation example (`...EXAMPLE`) nor a placeholder.
-    AwsKeyId,
+    /// A Kubernetes bootstrap token (`abcdef.0123456789abcdef`): its 16-character secret mixes
+    /// letters and digits, which a `name.identifierofsixteen` pair of words does not.
+    Bootstrap,
     /// A PEM block with a real body (a run of 20+ base64 characters), not `...\nanything\n...`.
     PemBody,
     /// `user:pass@` in a URL: skip `git@` (ssh remotes) and placeholders.
@@ -38,7 +55,8 @@ pub(crate) struct RuleDef {
     /// Stable identifier, used in tests and docs.
     pub name: &'static str,
     /// Literals (matched ASCII-case-insensitively) of which at least one must occur in the
-    /// input before the regex runs. Never empty.
+    /// input before the regex runs. Never empty. In [`SHAPE_RULES`] they are matched
+    /// case-sensitively with `str::contains`, once a long run of token characters was seen.
     pub triggers: &'static [&'static str],
     /// The regex. Groups named `s`, `s1`, `s2`, ... are the secret; without them the whole
     /// match is.
@@ -76,9 +94,10 @@ pub(crate) const RULES: &[RuleDef] = &[
     },
     RuleDef {
         name: "jwt",
-        triggers: &["eyj"],
-        // header.payload.signature, base64url; the signature may be empty (alg=none).
-        pattern: r"\beyJ[A-Za-z0-9_\-]{5,}={0,2}\.[A-Za-z0-9_\-]{4,}={0,2}\.[A-Za-z0-9_\-+/]*=*",
+        triggers: &["eyj", "eyai", "ewog", "ew0k"],
+        // header.payload.signature, base64url; the signature may be empty (alg=none). The
+        // header is JSON: `{"` is `eyJ`, `{ "` is `eyAi`, `{\n` is `ewog`, `{\r\n` is `ew0K`.
+        pattern: r"\b(?:eyJ|eyAi|ewog|ew0K)[A-Za-z0-9_\-]{5,}={0,2}\.[A-Za-z0-9_\-]{4,}={0,2}\.[A-Za-z0-9_\-+/]*=*",
         check: Check::None,
     },
     RuleDef {
@@ -113,7 +132,7 @@ pub(crate) const RULES: &[RuleDef] = &[
             secret_key_words!(),
             r#"\\?["']?[ \t]*(?::=|=>|[:=])[ \t]*(?:"(?P<s1>[^"\r\n]{1,300})(?:"|$)|'(?P<s2>[^'\r\n]{1,300})(?:'|$)|\\"(?P<s3>[^"\\\r\n]{1,300})(?:\\"|$)|(?P<s4>[^\s"'`\\;,&<>(){}\[\]]{1,300}))"#
         ),
-        check: Check::NotPlaceholder,
+        check: Check::KeyValue,
     },
     RuleDef {
         name: "key-value-pair-call",
@@ -156,23 +175,24 @@ pub(crate) const RULES: &[RuleDef] = &[
     },
     RuleDef {
         name: "sas-signature",
-        triggers: &["sig="],
-        pattern: r#"(?i)(?:^|[?&;\s"'])sig=(?P<s>[^&\s"'<>;]{4,})"#,
-        check: Check::NotPlaceholder,
+        triggers: &["sig=", "code="],
+        // A SAS token's `sig=`, and an Azure Functions key passed as `?code=` / `&code=`.
+        pattern: r#"(?i)(?:(?:^|[?&;\s"'])sig|[?&]code)=(?P<s>[^&\s"'<>;#]{4,})"#,
+        check: Check::None,
     },
     RuleDef {
         name: "base64-key-64",
         triggers: &["=="],
         // A 64-byte key in base64 (storage, Cosmos DB, Service Bus classic keys).
         pattern: r"(?:^|[^A-Za-z0-9+/_\-])(?P<s>[A-Za-z0-9+/]{86}==)",
-        check: Check::NotPlaceholder,
+        check: Check::KeyValue,
     },
     RuleDef {
         name: "base64-key-32",
         triggers: &["="],
         // A 32-byte key in base64 (Event Hubs, Service Bus, Relay, SAS keys).
         pattern: r"(?:^|[^A-Za-z0-9+/_\-])(?P<s>[A-Za-z0-9+/]{43}=)(?:[^=A-Za-z0-9+/]|$)",
-        check: Check::NotPlaceholder,
+        check: Check::KeyValue,
     },
     RuleDef {
         name: "azure-identifiable-key",
@@ -182,7 +202,7 @@ pub(crate) const RULES: &[RuleDef] = &[
         ],
         // Azure keys that carry a fixed 4-character signature inside a base64 body.
         pattern: r"[A-Za-z0-9+/_\-]{24,}(?:\+ASt|\+AEh|\+ASb|\+ARm|\+ABa|\+AMC|\+ACR|AzFu|AzSe|AzCa|ACDb|APIM|AIoT|AZEG)[A-Za-z0-9+/_\-]{4,}={0,2}",
-        check: Check::NotPlaceholder,
+        check: Check::None,
     },
     RuleDef {
         name: "azure-annotated-key",
@@ -195,25 +215,44 @@ pub(crate) const RULES: &[RuleDef] = &[
         triggers: &["q~"],
         // Entra ID (Azure AD) application secrets: 3 characters, a digit, `Q~`, then 31-34.
         pattern: r"(?:^|[^A-Za-z0-9_~.\-])(?P<s>[A-Za-z0-9_~.\-]{3}[0-9]Q~[A-Za-z0-9_~.\-]{31,34})(?:[^A-Za-z0-9_~.\-]|$)",
-        check: Check::NotPlaceholder,
+        check: Check::None,
     },
     RuleDef {
         name: "github-token",
         triggers: &["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"],
         pattern: r"\b(?:gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{40,255})",
-        check: Check::NotPlaceholder,
+        check: Check::Prefixed,
+    },
+    RuleDef {
+        name: "vault-token",
+        triggers: &["hvs.", "hvb.", "hvr."],
+        // HashiCorp Vault service, batch and recovery tokens.
+        pattern: r"\bhv[sbr]\.[A-Za-z0-9_\-]{20,}",
+        check: Check::Prefixed,
+    },
+    RuleDef {
+        name: "app-insights-key",
+        triggers: &[
+            "instrumentationkey",
+            "instrumentation_key",
+            "instrumentation-key",
+        ],
+        // The key of an Application Insights connection string (a GUID, so no shape rule
+        // would take it; its name is the signature).
+        pattern: r#"(?i)\binstrumentation[_\-]?key\\?["']?[ \t]*[:=][ \t]*\\?["']?(?P<s>[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12})"#,
+        check: Check::None,
     },
     RuleDef {
         name: "gitlab-token",
         triggers: &["glpat-", "glptt-", "gldt-"],
         pattern: r"\b(?:glpat|glptt|gldt)-[A-Za-z0-9_\-]{20,}",
-        check: Check::NotPlaceholder,
+        check: Check::Prefixed,
     },
     RuleDef {
         name: "aws-access-key-id",
         triggers: &["akia", "asia", "abia", "acca", "a3t"],
         pattern: r"\b(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z0-9]{16}\b",
-        check: Check::AwsKeyId,
+        check: Check::Prefixed,
     },
     RuleDef {
         name: "aws-bedrock-key",
@@ -225,7 +264,7 @@ pub(crate) const RULES: &[RuleDef] = &[
         name: "slack-token",
         triggers: &["xox"],
         pattern: r"\b(?:xoxe\.)?xox[abposre]-[A-Za-z0-9\-]{10,}",
-        check: Check::NotPlaceholder,
+        check: Check::Prefixed,
     },
     RuleDef {
         name: "slack-webhook",
@@ -237,7 +276,7 @@ pub(crate) const RULES: &[RuleDef] = &[
         name: "npm-token",
         triggers: &["npm_"],
         pattern: r"\bnpm_[A-Za-z0-9]{36}\b",
-        check: Check::NotPlaceholder,
+        check: Check::Prefixed,
     },
     RuleDef {
         name: "pypi-token",
@@ -249,7 +288,7 @@ pub(crate) const RULES: &[RuleDef] = &[
         name: "nuget-key",
         triggers: &["oy2"],
         pattern: r"\boy2[a-z2-7]{43}\b",
-        check: Check::NotPlaceholder,
+        check: Check::Prefixed,
     },
     RuleDef {
         name: "openai-style-key",
@@ -257,43 +296,43 @@ pub(crate) const RULES: &[RuleDef] = &[
         // OpenAI / Anthropic `sk-...` keys (optionally `sk-proj-`, `sk-ant-api03-`), Stripe
         // `sk_live_` / `rk_live_`.
         pattern: r"\b(?:sk-(?:[a-z0-9]{2,12}-){0,2}[A-Za-z0-9_\-]{20,}|[sr]k_(?:live|test)_[A-Za-z0-9]{16,})",
-        check: Check::NotPlaceholder,
+        check: Check::Prefixed,
     },
     RuleDef {
         name: "google-api-key",
         triggers: &["aiza"],
         pattern: r"\b(?P<s>AIza[A-Za-z0-9_\-]{35})(?:[^A-Za-z0-9_\-]|$)",
-        check: Check::NotPlaceholder,
+        check: Check::Prefixed,
     },
     RuleDef {
         name: "google-oauth-token",
         triggers: &["ya29."],
         pattern: r"\bya29\.[A-Za-z0-9_\-]{20,}",
-        check: Check::NotPlaceholder,
+        check: Check::Prefixed,
     },
     RuleDef {
         name: "huggingface-token",
         triggers: &["hf_", "api_org_"],
         pattern: r"\b(?:hf_[A-Za-z]{34}|api_org_[A-Za-z]{34})\b",
-        check: Check::NotPlaceholder,
+        check: Check::Prefixed,
     },
     RuleDef {
         name: "databricks-token",
         triggers: &["dapi"],
         pattern: r"\bdapi[a-f0-9]{32}(?:-[0-9]+)?\b",
-        check: Check::NotPlaceholder,
+        check: Check::Prefixed,
     },
     RuleDef {
         name: "terraform-cloud-token",
         triggers: &["atlasv1"],
         pattern: r"\b[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=\-]{60,70}",
-        check: Check::NotPlaceholder,
+        check: Check::Prefixed,
     },
     RuleDef {
         name: "sendgrid-key",
         triggers: &["sg."],
         pattern: r"\bSG\.[A-Za-z0-9_\-]{20,24}\.[A-Za-z0-9_\-]{39,50}",
-        check: Check::NotPlaceholder,
+        check: Check::Prefixed,
     },
     RuleDef {
         name: "docker-shopify-age-tokens",
@@ -305,7 +344,27 @@ pub(crate) const RULES: &[RuleDef] = &[
             "age-secret-key-1",
         ],
         pattern: r"\b(?:dckr_pat_[A-Za-z0-9_\-]{20,}|shp(?:at|ss|ca)_[a-fA-F0-9]{32}|AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58})",
-        check: Check::NotPlaceholder,
+        check: Check::Prefixed,
+    },
+];
+
+/// Rules whose literals are too common for the pre-filter (`AC`, `.`): they run only when the
+/// text holds a run of at least [`LONG_RUN`](super::shape::LONG_RUN) token characters (what the
+/// shape scan looks for too) and one of their literals, case-sensitively.
+pub(crate) const SHAPE_RULES: &[RuleDef] = &[
+    RuleDef {
+        name: "twilio-key",
+        triggers: &["AC", "SK"],
+        // Twilio account SIDs (`AC`) and API keys (`SK`): the prefix and 32 lower-case hex.
+        pattern: r"\b(?:AC|SK)[0-9a-f]{32}\b",
+        check: Check::None,
+    },
+    RuleDef {
+        name: "k8s-bootstrap-token",
+        triggers: &["."],
+        // `[a-z0-9]{6}.[a-z0-9]{16}`, alone (not part of a longer dotted name).
+        pattern: r"(?:^|[^A-Za-z0-9_.\-])(?P<s>[a-z0-9]{6}\.[a-z0-9]{16})(?:[^A-Za-z0-9_.\-]|$)",
+        check: Check::Bootstrap,
     },
 ];
 
@@ -343,6 +402,8 @@ const PLACEHOLDER_WORDS: &[&str] = &[
     "will", "for", "from", "with", "and", "or", "of", "to", "in", "on", "at", "by", "as", "be",
     "been", "this", "that", "it", "incorrect", "wrong", "denied", "unknown", "revoked",
     "refresh", "request", "response", "acquired", "retrieved", "rejected",
+    // Prose that names where a credential comes from ("token: set GITHUB_TOKEN").
+    "set", "use", "export", "via", "see", "run", "get", "provide", "supply", "env",
 ];
 
 /// Whether `v` is a placeholder rather than a credential: a template or variable reference
@@ -427,10 +488,50 @@ fn machine_made(v: &str) -> bool {
     has_digit || (has_upper && has_lower) || has_symbol
 }
 
-/// Applies `check` to the captured secret `v`; `true` means redact.
-pub(crate) fn passes(check: Check, v: &str) -> bool {
+/// Whether a prefixed token is a template: one character makes up 70 % or more of its
+/// letters and digits (`AKIAXXXXXXXXXXXXXXXX`, `xoxp-0000-0000`), or 60 % or more of them
+/// stand in ascending runs of 4+ (`abcdefgh...`, `12345678...`).
+fn template(v: &str) -> bool {
+    let alnum: Vec<u8> = v.bytes().filter(u8::is_ascii_alphanumeric).collect();
+    if alnum.is_empty() {
+        return true;
+    }
+    let mut counts = [0usize; 128];
+    for &b in &alnum {
+        counts[usize::from(b)] += 1;
+    }
+    let max = counts.iter().copied().max().unwrap_or(0);
+    if max * 10 >= alnum.len() * 7 {
+        return true;
+    }
+    let (mut ascending, mut run) = (0, 1);
+    for i in 1..=alnum.len() {
+        if i < alnum.len() && alnum[i] == alnum[i - 1].wrapping_add(1) {
+            run += 1;
+        } else {
+            if run >= 4 {
+                ascending += run;
+            }
+            run = 1;
+        }
+    }
+    ascending * 10 >= alnum.len() * 6
+}
+
+/// Labels before a `key=value` secret that make the value no credential: public keys and
+/// tokens, and anti-forgery nonces (`csrf-token`), which a page shows to everyone.
+const PUBLIC_LABELS: [&str; 3] = ["public", "csrf", "xsrf"];
+
+/// Applies `check` to the captured secret `v`; `label` is the text before it (its key name
+/// and a little more). `true` means redact.
+pub(crate) fn passes(check: Check, v: &str, label: &str) -> bool {
     match check {
         Check::None => true,
+        Check::KeyValue => {
+            let label = label.to_ascii_lowercase();
+            !is_placeholder(v) && !PUBLIC_LABELS.iter().any(|word| label.contains(word))
+        }
+        Check::Prefixed => !template(v),
         Check::PemBody => {
             let mut run = 0;
             v.bytes().any(|b| {
@@ -462,7 +563,10 @@ pub(crate) fn passes(check: Check, v: &str) -> bool {
                 (_, false) => !is_placeholder(pass),
             }
         }
-        Check::AwsKeyId => !v.ends_with("EXAMPLE") && !is_placeholder(v.get(4..).unwrap_or(v)),
+        Check::Bootstrap => v.split_once('.').is_some_and(|(_, secret)| {
+            secret.bytes().any(|b| b.is_ascii_digit())
+                && secret.bytes().any(|b| b.is_ascii_lowercase())
+        }),
         Check::UrlUserInfo => v != "git" && !is_placeholder(v),
     }
 }
@@ -493,6 +597,15 @@ mod tests {
             assert_eq!(named, secret_groups(&re).len(), "{}", def.name);
         }
         assert!(RULES.len() <= 128, "the trigger mask is a u128");
+        for def in SHAPE_RULES {
+            let re = compile(def);
+            assert_eq!(
+                re.capture_names().flatten().count(),
+                secret_groups(&re).len(),
+                "{}",
+                def.name
+            );
+        }
     }
 
     #[test]
@@ -529,12 +642,27 @@ mod tests {
 
     #[test]
     fn user_pass_check() {
-        assert!(passes(Check::UserPass, "elastic:P@ssw0rd$1"));
-        assert!(passes(Check::UserPass, ":d2LkV78zLx!t"));
-        assert!(passes(Check::UserPass, "d2LkV78zLx!t:"));
-        assert!(!passes(Check::UserPass, "test:test"));
-        assert!(!passes(Check::UserPass, "myusername"));
-        assert!(!passes(Check::UserPass, "$USERNAME:$PASSWORD"));
-        assert!(!passes(Check::UserPass, ":"));
+        assert!(passes(Check::Prefixed, "AKIAIOSFODNN7EXAMPLE", ""));
+        assert!(!passes(Check::Prefixed, "AKIAXXXXXXXXXXXXXXXX", ""));
+        assert!(!passes(Check::Prefixed, "xoxp-XXXXXXXXXX-XXXXXXXXXX", ""));
+        assert!(!passes(
+            Check::Prefixed,
+            "dapi123456789012345678a9bc01234defg5",
+            ""
+        ));
+        assert!(passes(
+            Check::Prefixed,
+            "ghp_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5",
+            ""
+        ));
+        assert!(!passes(Check::KeyValue, "abc123", "public_key=abc123"));
+        assert!(passes(Check::KeyValue, "abc123", "api_key=abc123"));
+        assert!(passes(Check::UserPass, "elastic:P@ssw0rd$1", ""));
+        assert!(passes(Check::UserPass, ":d2LkV78zLx!t", ""));
+        assert!(passes(Check::UserPass, "d2LkV78zLx!t:", ""));
+        assert!(!passes(Check::UserPass, "test:test", ""));
+        assert!(!passes(Check::UserPass, "myusername", ""));
+        assert!(!passes(Check::UserPass, "$USERNAME:$PASSWORD", ""));
+        assert!(!passes(Check::UserPass, ":", ""));
     }
 }

@@ -9,8 +9,8 @@ use aho_corasick::{dfa::DFA, Anchored, MatchKind};
 use regex::Regex;
 
 use super::identity::{Identity, IdentityMatcher};
-use super::rules::{self, RULES};
-use super::{paths, pii, Span, REDACTED};
+use super::rules::{self, RULES, SHAPE_RULES};
+use super::{paths, pii, shape, Span, REDACTED};
 
 /// Re-scrub passes after the first one changed something (see [`Scrubber::scrub`]).
 const MAX_EXTRA_PASSES: usize = 3;
@@ -18,6 +18,8 @@ const MAX_EXTRA_PASSES: usize = 3;
 /// The regexes shared by every [`Scrubber`]: compiled once per process.
 struct Compiled {
     secrets: Vec<(Regex, Vec<usize>)>,
+    /// [`SHAPE_RULES`], run when the text has a long run of token characters.
+    shape_rules: Vec<(Regex, Vec<usize>)>,
     paths: Regex,
     email: Regex,
     ipv4: Regex,
@@ -27,17 +29,19 @@ struct Compiled {
 fn compiled() -> &'static Compiled {
     static COMPILED: OnceLock<Compiled> = OnceLock::new();
     COMPILED.get_or_init(|| {
-        let secrets = RULES
-            .iter()
-            .map(|def| {
-                let re = rules::compile(def);
-                let groups = rules::secret_groups(&re);
-                (re, groups)
-            })
-            .collect();
+        let build = |defs: &[rules::RuleDef]| {
+            defs.iter()
+                .map(|def| {
+                    let re = rules::compile(def);
+                    let groups = rules::secret_groups(&re);
+                    (re, groups)
+                })
+                .collect()
+        };
         let re = |p: &str| Regex::new(p).expect("built-in scrubbing pattern compiles");
         Compiled {
-            secrets,
+            secrets: build(RULES),
+            shape_rules: build(SHAPE_RULES),
             paths: re(paths::pattern()),
             email: re(pii::email_pattern()),
             ipv4: re(pii::ipv4_pattern()),
@@ -61,6 +65,8 @@ enum Trigger {
 #[derive(Default, Debug, PartialEq, Eq)]
 struct Hits {
     secrets: u128,
+    /// A run of [`shape::LONG_RUN`] token characters: key material without a keyword may be there.
+    shape: bool,
     path: bool,
     email: bool,
     ipv4: bool,
@@ -81,7 +87,13 @@ impl Hits {
     }
 
     fn any(&self) -> bool {
-        self.secrets != 0 || self.path || self.email || self.ipv4 || self.ipv6 || self.identity
+        self.secrets != 0
+            || self.shape
+            || self.path
+            || self.email
+            || self.ipv4
+            || self.ipv6
+            || self.identity
     }
 }
 
@@ -202,7 +214,9 @@ impl ScrubberBuilder {
         };
         let id = Identity {
             user_name: self.user_name.or(detected.user_name),
-            host_name: self.host_name.or(detected.host_name),
+            host_names: self
+                .host_name
+                .map_or(detected.host_names, |name| vec![name]),
             home_dir: self.home_dir.or(detected.home_dir),
         };
         let identity = IdentityMatcher::new(&id);
@@ -317,7 +331,7 @@ impl Scrubber {
             any = true;
             false
         });
-        any
+        any || shape::has_long_run(input.as_bytes())
     }
 
     /// One pass of every stage.
@@ -330,12 +344,21 @@ impl Scrubber {
         let mut text = Cow::Borrowed(input);
         let mut spans: Vec<Span> = Vec::new();
 
-        // 1. Secrets: every triggered rule adds its spans; overlapping spans are merged.
-        if hits.secrets != 0 {
+        // 1. Secrets: every triggered rule adds its spans, then (after a long run of token
+        //    characters) the shape rules and the shape scan; overlapping spans are merged.
+        if hits.secrets != 0 || hits.shape {
             for (i, (re, groups)) in c.secrets.iter().enumerate() {
                 if hits.secrets & (1u128 << i) != 0 {
                     secret_spans(re, groups, RULES[i].check, &text, &mut spans);
                 }
+            }
+            if hits.shape {
+                for (def, (re, groups)) in SHAPE_RULES.iter().zip(&c.shape_rules) {
+                    if def.triggers.iter().any(|t| text.contains(t)) {
+                        secret_spans(re, groups, def.check, &text, &mut spans);
+                    }
+                }
+                shape::shape_spans(&text, &mut spans);
             }
             text = apply(text, &mut spans);
         }
@@ -374,6 +397,7 @@ impl Scrubber {
             hits.add(trigger);
             true
         });
+        hits.shape = shape::has_long_run(input.as_bytes());
         hits
     }
 
@@ -430,7 +454,7 @@ fn secret_spans(
             .unwrap_or((m.start(), m.end()));
         let accepted = text
             .get(s..e)
-            .is_some_and(|secret| rules::passes(check, secret));
+            .is_some_and(|secret| rules::passes(check, secret, label_before(text, s)));
         if accepted {
             out.push(Span::new(s, e, REDACTED));
         }
@@ -443,6 +467,16 @@ fn secret_spans(
             next_char_boundary(text, m.start())
         };
     }
+}
+
+/// What stands before a secret starting at `s`: its key name and a little more (32 bytes,
+/// moved back to a char boundary).
+fn label_before(text: &str, s: usize) -> &str {
+    let mut from = s.saturating_sub(32);
+    while !text.is_char_boundary(from) {
+        from -= 1;
+    }
+    text.get(from..s).unwrap_or("")
 }
 
 /// The index of the char after the one starting at `i` (or `len + 1` at the end).
@@ -572,6 +606,7 @@ mod tests {
             for m in reference.find_overlapping_iter(input) {
                 hits.add(triggers[m.pattern().as_usize()]);
             }
+            hits.shape = shape::has_long_run(input.as_bytes());
             hits
         };
         let mut inputs: Vec<String> = literals.iter().map(|l| format!("x{l}y")).collect();
