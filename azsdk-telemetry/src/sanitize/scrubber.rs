@@ -15,39 +15,50 @@ use super::{paths, pii, shape, Span, REDACTED};
 /// Re-scrub passes after the first one changed something (see [`Scrubber::scrub`]).
 const MAX_EXTRA_PASSES: usize = 3;
 
-/// The regexes shared by every [`Scrubber`]: compiled once per process.
+/// The regexes shared by every [`Scrubber`], each compiled once per process and only when
+/// a text first needs it: a process whose values never trigger a rule compiles none (its
+/// start costs the pre-filter alone).
 struct Compiled {
-    secrets: Vec<(Regex, Vec<usize>)>,
+    /// [`RULES`], by index.
+    secrets: Vec<OnceLock<(Regex, Vec<usize>)>>,
     /// [`SHAPE_RULES`], run when the text has a long run of token characters.
-    shape_rules: Vec<(Regex, Vec<usize>)>,
-    paths: Regex,
-    email: Regex,
-    ipv4: Regex,
-    ipv6: Regex,
+    shape_rules: Vec<OnceLock<(Regex, Vec<usize>)>>,
+    paths: OnceLock<Regex>,
+    email: OnceLock<Regex>,
+    ipv4: OnceLock<Regex>,
+    ipv6: OnceLock<Regex>,
 }
 
 fn compiled() -> &'static Compiled {
     static COMPILED: OnceLock<Compiled> = OnceLock::new();
     COMPILED.get_or_init(|| {
-        let build = |defs: &[rules::RuleDef]| {
-            defs.iter()
-                .map(|def| {
-                    let re = rules::compile(def);
-                    let groups = rules::secret_groups(&re);
-                    (re, groups)
-                })
-                .collect()
-        };
-        let re = |p: &str| Regex::new(p).expect("built-in scrubbing pattern compiles");
+        let slots = |n: usize| (0..n).map(|_| OnceLock::new()).collect();
         Compiled {
-            secrets: build(RULES),
-            shape_rules: build(SHAPE_RULES),
-            paths: re(paths::pattern()),
-            email: re(pii::email_pattern()),
-            ipv4: re(pii::ipv4_pattern()),
-            ipv6: re(pii::ipv6_pattern()),
+            secrets: slots(RULES.len()),
+            shape_rules: slots(SHAPE_RULES.len()),
+            paths: OnceLock::new(),
+            email: OnceLock::new(),
+            ipv4: OnceLock::new(),
+            ipv6: OnceLock::new(),
         }
     })
+}
+
+/// A rule's regex and its secret groups, compiled on first use.
+fn rule<'a>(
+    slot: &'a OnceLock<(Regex, Vec<usize>)>,
+    def: &rules::RuleDef,
+) -> &'a (Regex, Vec<usize>) {
+    slot.get_or_init(|| {
+        let re = rules::compile(def);
+        let groups = rules::secret_groups(&re);
+        (re, groups)
+    })
+}
+
+/// A built-in pattern's regex, compiled on first use.
+fn pattern(slot: &OnceLock<Regex>, source: fn() -> &'static str) -> &Regex {
+    slot.get_or_init(|| Regex::new(source()).expect("built-in scrubbing pattern compiles"))
 }
 
 /// What a pre-filter pattern stands for.
@@ -234,8 +245,6 @@ impl ScrubberBuilder {
             .prefilter(false)
             .build(&literals)
             .expect("pre-filter literals form a valid automaton");
-        // Compile the shared rules now, not on the first scrub.
-        let _ = compiled();
         Scrubber {
             prefilter,
             triggers,
@@ -347,14 +356,16 @@ impl Scrubber {
         // 1. Secrets: every triggered rule adds its spans, then (after a long run of token
         //    characters) the shape rules and the shape scan; overlapping spans are merged.
         if hits.secrets != 0 || hits.shape {
-            for (i, (re, groups)) in c.secrets.iter().enumerate() {
+            for (i, (slot, def)) in c.secrets.iter().zip(RULES).enumerate() {
                 if hits.secrets & (1u128 << i) != 0 {
-                    secret_spans(re, groups, RULES[i].check, &text, &mut spans);
+                    let (re, groups) = rule(slot, def);
+                    secret_spans(re, groups, def.check, &text, &mut spans);
                 }
             }
             if hits.shape {
-                for (def, (re, groups)) in SHAPE_RULES.iter().zip(&c.shape_rules) {
+                for (def, slot) in SHAPE_RULES.iter().zip(&c.shape_rules) {
                     if def.triggers.iter().any(|t| text.contains(t)) {
+                        let (re, groups) = rule(slot, def);
                         secret_spans(re, groups, def.check, &text, &mut spans);
                     }
                 }
@@ -370,18 +381,21 @@ impl Scrubber {
         // 3. Paths.
         if hits.path || hits.identity {
             text = match text {
-                Cow::Borrowed(t) => paths::scrub_paths(&c.paths, t),
-                Cow::Owned(t) => Cow::Owned(paths::scrub_paths(&c.paths, &t).into_owned()),
+                Cow::Borrowed(t) => paths::scrub_paths(pattern(&c.paths, paths::pattern), t),
+                Cow::Owned(t) => {
+                    let re = pattern(&c.paths, paths::pattern);
+                    Cow::Owned(paths::scrub_paths(re, &t).into_owned())
+                }
             };
         }
         // 4. E-mails, IPs, user and host names.
         if hits.email {
-            pii::email_spans(&c.email, &text, &mut spans);
+            pii::email_spans(pattern(&c.email, pii::email_pattern), &text, &mut spans);
         }
         if hits.ipv4 || hits.ipv6 {
-            let v4 = hits.ipv4.then_some(&c.ipv4);
-            let v6 =
-                (hits.ipv6 && text.bytes().filter(|&b| b == b':').count() >= 2).then_some(&c.ipv6);
+            let v4 = hits.ipv4.then(|| pattern(&c.ipv4, pii::ipv4_pattern));
+            let v6 = (hits.ipv6 && text.bytes().filter(|&b| b == b':').count() >= 2)
+                .then(|| pattern(&c.ipv6, pii::ipv6_pattern));
             pii::ip_spans(v4, v6, &text, &mut spans);
         }
         if hits.identity {
@@ -537,6 +551,16 @@ mod tests {
     fn static_rules_compile() {
         let c = compiled();
         assert_eq!(c.secrets.len(), RULES.len());
+        for (slot, def) in c.secrets.iter().zip(RULES) {
+            rule(slot, def);
+        }
+        for (slot, def) in c.shape_rules.iter().zip(SHAPE_RULES) {
+            rule(slot, def);
+        }
+        pattern(&c.paths, paths::pattern);
+        pattern(&c.email, pii::email_pattern);
+        pattern(&c.ipv4, pii::ipv4_pattern);
+        pattern(&c.ipv6, pii::ipv6_pattern);
     }
 
     #[test]
