@@ -283,8 +283,8 @@ impl Sink for JsonlSink {
         finished.recv_timeout(left).is_ok()
     }
 
-    /// A local file is where records persist, so at exit it gets at least
-    /// [`PERSIST_AT_LEAST`] whatever the exit budget (which bounds waiting on a network).
+    /// A local file is where records persist, so at exit it gets at least 2 s whatever
+    /// the exit budget (which bounds waiting on a network).
     fn shutdown(&self, timeout: Duration) -> bool {
         self.flush(timeout.max(PERSIST_AT_LEAST))
     }
