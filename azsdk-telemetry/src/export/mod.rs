@@ -62,7 +62,7 @@ pub(crate) use log::LastSendCell;
 pub use log::{EnvelopeLog, LastSend, ENV_LOG};
 pub use retry::RetryPolicy;
 pub use sink::{JsonlSink, MemorySink, Sink, SinkStats};
-pub(crate) use spool::SUFFIX as SPOOL_SUFFIX;
+pub(crate) use spool::summary as spool_summary;
 pub use stats::{DropStats, ExportStats, SpoolStats};
 
 use queue::Queue;

@@ -30,7 +30,7 @@ use super::retry::XorShift;
 use super::stats::Counters;
 use crate::files;
 
-pub(crate) const SUFFIX: &str = ".v1.aispool";
+const SUFFIX: &str = ".v1.aispool";
 const TMP_PREFIX: &str = ".tmp-";
 const CLAIM_PREFIX: &str = ".claim-";
 /// A claim this old belongs to a process that died while sending it: it is released.
@@ -83,6 +83,49 @@ fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
+/// The spool files waiting in `dir` (complete, unclaimed ones), oldest first, with their
+/// sizes. Reads the directory only.
+fn list(dir: &Path) -> Vec<(SpoolFile, u64)> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<(SpoolFile, u64)> = entries
+        .flatten()
+        .filter_map(|entry| {
+            // Only regular files: opening a FIFO would block the worker, a directory or
+            // a symlink is nothing this spool wrote.
+            if !entry.file_type().is_ok_and(|t| t.is_file()) {
+                return None;
+            }
+            let name = entry.file_name().into_string().ok()?;
+            let stem = name.strip_suffix(SUFFIX)?;
+            let created_ms = stem.split('-').next()?.parse::<u64>().ok()?;
+            let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
+            Some((
+                SpoolFile {
+                    path: entry.path(),
+                    home: entry.path(),
+                    created_ms,
+                },
+                size,
+            ))
+        })
+        .collect();
+    files.sort_by(|a, b| (a.0.created_ms, &a.0.path).cmp(&(b.0.created_ms, &b.0.path)));
+    files
+}
+
+/// What waits in the spool directory `dir`, read without opening (or creating) it as a
+/// spool: how many files, their bytes, and when the oldest was written.
+pub(crate) fn summary(dir: &Path) -> (u64, u64, Option<SystemTime>) {
+    let files = list(dir);
+    let bytes = files.iter().map(|(_, size)| size).sum();
+    let oldest = files
+        .first()
+        .map(|(file, _)| UNIX_EPOCH + Duration::from_millis(file.created_ms));
+    (files.len() as u64, bytes, oldest)
+}
+
 impl Spool {
     pub(crate) fn open(
         dir: PathBuf,
@@ -101,13 +144,14 @@ impl Spool {
             writes_since_scan: WRITES_PER_SCAN,
             queue: VecDeque::new(),
         };
-        spool.remove_stale_tmp();
+        spool.tidy_leftovers();
         spool.size = spool.scan_size();
         spool.writes_since_scan = 0;
         Ok(spool)
     }
 
-    fn remove_stale_tmp(&self) {
+    /// Removes temporary files of killed writers and releases claims of dead processes.
+    fn tidy_leftovers(&self) {
         let Ok(entries) = fs::read_dir(&self.dir) else {
             return;
         };
@@ -133,33 +177,7 @@ impl Spool {
 
     /// Spool files (complete ones only), oldest first, with their sizes.
     fn list(&self) -> Vec<(SpoolFile, u64)> {
-        let Ok(entries) = fs::read_dir(&self.dir) else {
-            return Vec::new();
-        };
-        let mut files: Vec<(SpoolFile, u64)> = entries
-            .flatten()
-            .filter_map(|entry| {
-                // Only regular files: opening a FIFO would block the worker, a directory or
-                // a symlink is nothing this spool wrote.
-                if !entry.file_type().is_ok_and(|t| t.is_file()) {
-                    return None;
-                }
-                let name = entry.file_name().into_string().ok()?;
-                let stem = name.strip_suffix(SUFFIX)?;
-                let created_ms = stem.split('-').next()?.parse::<u64>().ok()?;
-                let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
-                Some((
-                    SpoolFile {
-                        path: entry.path(),
-                        home: entry.path(),
-                        created_ms,
-                    },
-                    size,
-                ))
-            })
-            .collect();
-        files.sort_by(|a, b| (a.0.created_ms, &a.0.path).cmp(&(b.0.created_ms, &b.0.path)));
-        files
+        list(&self.dir)
     }
 
     /// Total bytes of spool files on disk.

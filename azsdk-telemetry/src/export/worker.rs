@@ -445,7 +445,7 @@ impl Worker {
                     if o.accepted > 0 {
                         fruitless = 0;
                         if origin == Origin::Live {
-                            self.degraded = false;
+                            self.leave_degraded();
                         }
                     }
                     if o.retry.is_empty() {
@@ -457,9 +457,8 @@ impl Worker {
                 }
             };
             if items.is_empty() {
-                if origin == Origin::Live && self.degraded {
-                    self.degraded = false;
-                    self.next_spool_try = Instant::now();
+                if origin == Origin::Live {
+                    self.leave_degraded();
                 }
                 return items;
             }
@@ -496,6 +495,14 @@ impl Worker {
             self.degraded = true;
         }
         items
+    }
+
+    /// The endpoint serves live batches again: they get their retries back, and the spool
+    /// is worth a try at once.
+    fn leave_degraded(&mut self) {
+        if std::mem::replace(&mut self.degraded, false) {
+            self.next_spool_try = Instant::now();
+        }
     }
 
     /// Resends the oldest spool file (by `deadline`, if any). Returns whether a file was

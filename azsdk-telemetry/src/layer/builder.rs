@@ -325,12 +325,7 @@ impl TelemetryBuilder {
         };
         let exit_budget = self.exit_budget.unwrap_or(match self.lifecycle.session {
             SessionKind::Process => DEFAULT_SHUTDOWN_DEADLINE,
-            SessionKind::Cli { .. }
-                if !self.ignore_environment
-                    && context::is_ci_from(|name| std::env::var(name).ok()) =>
-            {
-                CI_EXIT_BUDGET
-            }
+            SessionKind::Cli { .. } if context::is_ci_from(env) => CI_EXIT_BUDGET,
             SessionKind::Cli { .. } => CLI_EXIT_BUDGET,
         });
         let app_name = self.resolved_app_name();

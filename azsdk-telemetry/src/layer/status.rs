@@ -181,33 +181,13 @@ fn rfc3339(time: SystemTime) -> String {
 
 /// The spool files in `dir` (read only; nothing is created).
 fn read_spool(dir: &Path) -> SpoolStatus {
-    let mut spool = SpoolStatus {
+    let (files, bytes, oldest) = crate::export::spool_summary(dir);
+    SpoolStatus {
         dir: dir.to_owned(),
-        ..SpoolStatus::default()
-    };
-    let mut oldest: Option<SystemTime> = None;
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            if !name
-                .to_string_lossy()
-                .ends_with(crate::export::SPOOL_SUFFIX)
-            {
-                continue;
-            }
-            let Ok(meta) = entry.metadata() else { continue };
-            if !meta.is_file() {
-                continue;
-            }
-            spool.files += 1;
-            spool.bytes += meta.len();
-            if let Ok(modified) = meta.modified() {
-                oldest = Some(oldest.map_or(modified, |o| o.min(modified)));
-            }
-        }
+        files,
+        bytes,
+        oldest: oldest.map(rfc3339),
     }
-    spool.oldest = oldest.map(rfc3339);
-    spool
 }
 
 impl TelemetryHandle {
