@@ -4,8 +4,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use azsdk_telemetry::export::{ExportConfig, Sink};
 use azsdk_telemetry::PendingRecord;
+use azsdk_telemetry::{ExportConfig, Sink};
 use azsdk_telemetry_testkit::server::{Fault, ServerOptions};
 use azsdk_telemetry_testkit::{IngestionServer, Mode};
 use common::{config, id_counts, start, try_start, FlushReport, TestItem};
@@ -176,7 +176,7 @@ fn layer_over_http_sink(
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
 
-    let sink = azsdk_telemetry::export::HttpSink::start(config).expect("starts");
+    let sink = azsdk_telemetry::HttpSink::start(config).expect("starts");
     let (layer, handle) = azsdk_telemetry::TelemetryLayer::builder()
         .ignore_environment()
         .first_run_notice(false)

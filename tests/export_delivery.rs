@@ -6,7 +6,7 @@ mod common;
 use std::io::Read;
 use std::time::{Duration, Instant, SystemTime};
 
-use azsdk_telemetry::export::{ExportConfig, RetryPolicy};
+use azsdk_telemetry::{ExportConfig, RetryPolicy};
 use azsdk_telemetry_testkit::server::{validate_envelope, Fault, Mode};
 use azsdk_telemetry_testkit::{IngestionServer, TEST_INSTRUMENTATION_KEY};
 use common::{assert_exactly_once, config, event_id, start, try_start, Sender, TestItem, WAIT};

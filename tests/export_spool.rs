@@ -7,7 +7,7 @@ use std::path::Path;
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use azsdk_telemetry::export::ExportConfig;
+use azsdk_telemetry::ExportConfig;
 use azsdk_telemetry_testkit::server::Fault;
 use azsdk_telemetry_testkit::{IngestionServer, Mode};
 use common::{assert_exactly_once, config, id_counts, start, Sender, TestItem, WAIT};

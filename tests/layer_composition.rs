@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use azsdk_telemetry::export::MemorySink;
+use azsdk_telemetry::MemorySink;
 use azsdk_telemetry::{TelemetryLayer, ToolExecuted};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::prelude::*;

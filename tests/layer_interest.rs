@@ -3,7 +3,7 @@
 //! subscriber, so this check lives alone in its own test binary: no other
 //! test's subscriber can turn the same callsites on.
 
-use azsdk_telemetry::export::MemorySink;
+use azsdk_telemetry::MemorySink;
 use azsdk_telemetry::TelemetryLayer;
 use tracing_subscriber::prelude::*;
 
@@ -31,7 +31,7 @@ fn other_events_and_spans_are_neither_recorded_nor_enabled() {
         assert!(span.is_disabled());
         // Framework events are enabled.
         assert!(tracing::enabled!(
-            target: azsdk_telemetry::event::TARGET,
+            target: azsdk_telemetry::TARGET,
             tracing::Level::INFO
         ));
     });
@@ -51,7 +51,7 @@ fn turned_off_at_run_time_the_callsites_go_quiet() {
         .unwrap();
     let subscriber = tracing_subscriber::registry().with(layer);
     tracing::subscriber::with_default(subscriber, || {
-        let on = || tracing::enabled!(target: azsdk_telemetry::event::TARGET, tracing::Level::INFO);
+        let on = || tracing::enabled!(target: azsdk_telemetry::TARGET, tracing::Level::INFO);
         assert!(on());
         handle.configure("telemetry.enabled", "false").unwrap();
         assert!(!on(), "one check per call again once the user opted out");

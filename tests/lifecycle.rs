@@ -6,8 +6,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use azsdk_telemetry::export::MemorySink;
-use azsdk_telemetry::lifecycle::SessionKind;
+use azsdk_telemetry::MemorySink;
+use azsdk_telemetry::SessionKind;
 use azsdk_telemetry::{Record, TelemetryLayer, ToolExecuted};
 use serde_json::Value;
 use tracing_subscriber::prelude::*;
@@ -147,10 +147,7 @@ fn turning_telemetry_off_sends_one_configured_event_then_nothing() {
         .build::<tracing_subscriber::Registry>()
         .unwrap();
     assert!(!handle.is_enabled());
-    assert_eq!(
-        handle.opt_out(),
-        Some(&azsdk_telemetry::config::OptOut::Settings)
-    );
+    assert_eq!(handle.opt_out(), Some(&azsdk_telemetry::OptOut::Settings));
     drop(handle);
     assert!(later.records().is_empty());
 }

@@ -9,7 +9,7 @@ use std::io;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
-use azsdk_telemetry::classify::Classification;
+use azsdk_telemetry::Classification;
 use azsdk_telemetry::{telemetry_tool, TelemetryError, ToolResponse};
 use azsdk_telemetry_testkit::capture;
 use macros_common::{only_tool, tool_properties};

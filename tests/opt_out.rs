@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use azsdk_telemetry::export::Sink;
+use azsdk_telemetry::Sink;
 use azsdk_telemetry::{
     PendingRecord, SystemConfigured, SystemCrashed, SystemInstalled, SystemStarted, SystemStopped,
     SystemUpdated, TelemetryLayer, ToolExecuted,

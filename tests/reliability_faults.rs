@@ -21,8 +21,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use azsdk_telemetry::export::{ExportConfig, ExportError, ExportStats};
 use azsdk_telemetry::{telemetry_tool, TelemetryLayer, ToolExecuted};
+use azsdk_telemetry::{ExportConfig, ExportError, ExportStats};
 use azsdk_telemetry_testkit::server::Fault;
 use azsdk_telemetry_testkit::{IngestionServer, Mode};
 use common::{config, id_counts, start, Handle, Sender, TestItem};
@@ -827,10 +827,6 @@ fn slower_than_timeout() -> Outcome {
 }
 
 fn hung_request_flush_deadline() -> Outcome {
-    // The scrubber compiles its patterns once per process, on first use (~0.5 s in a debug
-    // build on a busy machine): done here first, so this row measures the flush deadline,
-    // not the process's start-up.
-    let _ = azsdk_telemetry::sanitize::scrub("warm-up");
     let server = IngestionServer::start();
     server.push_fault(Fault::Delay(Duration::from_secs(3600)));
     let dir = tempfile::tempdir().unwrap();

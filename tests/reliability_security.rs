@@ -20,12 +20,11 @@ fn now_ms() -> u128 {
         .as_millis()
 }
 
-use azsdk_telemetry::config::Settings;
-use azsdk_telemetry::export::{ExportConfig, ExportError};
 use azsdk_telemetry::{
     telemetry_tool, BuildError, ConnectionString, ConnectionStringError, TelemetryLayer,
     ToolExecuted,
 };
+use azsdk_telemetry::{ExportConfig, ExportError};
 use azsdk_telemetry_testkit::server::Fault;
 use azsdk_telemetry_testkit::{IngestionServer, Mode, TEST_INSTRUMENTATION_KEY};
 use common::{config, start, try_start, TestItem};
@@ -618,10 +617,10 @@ fn opted_out_writes_nothing_anywhere_and_sends_nothing() {
             .enabled(false)
             .connection_string(server.connection_string()),
     );
-    // The settings file (written before the snapshot, so it is not a change).
-    let mut settings = Settings::load(&state);
-    settings.set("telemetry.enabled", "false").unwrap();
-    settings.save().unwrap();
+    // The settings file as `azsdk config set telemetry.enabled false` writes it (before the
+    // snapshot, so it is not a change).
+    std::fs::create_dir_all(&state).unwrap();
+    std::fs::write(state.join("config.json"), br#"{"telemetry.enabled":false}"#).unwrap();
     run(
         "settings telemetry.enabled=false",
         TelemetryLayer::builder(),

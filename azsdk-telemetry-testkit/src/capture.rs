@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use azsdk_telemetry::export::MemorySink;
+use azsdk_telemetry::MemorySink;
 use azsdk_telemetry::{Record, TelemetryHandle, TelemetryLayer};
 use serde_json::Value;
 use tracing::dispatcher::{self, DefaultGuard, Dispatch};

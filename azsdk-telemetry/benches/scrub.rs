@@ -1,10 +1,14 @@
-//! Scrubbing cost: typical argument values (the common, nothing-to-do case) and a 1 KB error
-//! message, with and without something to redact.
+//! Scrubbing cost, on the path a record takes: a tool call goes through the layer to a sink
+//! that finishes it (`PendingRecord::finish` scrubs and limits every text), as a custom sink
+//! would. `no_texts` is that path's fixed cost; the other rows add typical argument values
+//! (the common, nothing-to-do case, as promoted dimensions) or a 1 KB error message, with
+//! and without something to redact. The scrubber reads this machine's identity.
 
 use std::hint::black_box;
 
-use azsdk_telemetry::sanitize::{limits, Scrubber};
+use azsdk_telemetry::{PendingRecord, Sink, TelemetryLayer, ToolExecuted};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use tracing_subscriber::layer::SubscriberExt;
 
 const TYPICAL: &[&str] = &[
     "Python",
@@ -37,38 +41,47 @@ fn error_message_1k(dirty: bool) -> String {
     msg
 }
 
+/// Finishes every record and drops it.
+struct Finish;
+
+impl Sink for Finish {
+    fn accept(&self, record: PendingRecord) {
+        black_box(record.finish());
+    }
+}
+
+fn call(dimensions: &[&str], message: Option<&str>) -> ToolExecuted {
+    let mut call = ToolExecuted {
+        tool_name: "azsdk_generate_sdk".into(),
+        tool_category: "generating".into(),
+        error_message: message.map(str::to_owned),
+        ..ToolExecuted::default()
+    };
+    for (i, value) in dimensions.iter().enumerate() {
+        call.set_dimension(&format!("d{i}"), *value);
+    }
+    call
+}
+
 fn bench(c: &mut Criterion) {
-    let s = Scrubber::builder()
-        .detect_identity(false)
-        .user_name("alice")
-        .host_name("alice-laptop")
-        .home_dir("/home/alice")
-        .build();
+    let (layer, _handle) = TelemetryLayer::builder()
+        .ignore_environment()
+        .lifecycle_events(false)
+        .sink(Finish)
+        .build()
+        .expect("the layer builds");
+    let _guard = tracing::subscriber::set_default(tracing_subscriber::registry().with(layer));
 
     let mut g = c.benchmark_group("scrub");
+    let (empty, typical) = (call(&[], None), call(TYPICAL, None));
+    g.bench_function("no_texts", |b| b.iter(|| empty.emit()));
     g.throughput(Throughput::Elements(TYPICAL.len() as u64));
-    g.bench_function("typical_values_x8", |b| {
-        b.iter(|| {
-            for v in TYPICAL {
-                black_box(s.scrub(black_box(v)));
-            }
-        })
-    });
-    g.bench_function("typical_value_Python", |b| {
-        b.iter(|| black_box(s.scrub(black_box("Python"))))
-    });
-    g.bench_function("typical_value_relative_path", |b| {
-        b.iter(|| black_box(s.scrub(black_box("specification/healthdataaiservices"))))
-    });
+    g.bench_function("typical_values_x8", |b| b.iter(|| typical.emit()));
     g.throughput(Throughput::Bytes(1024));
-    let clean = error_message_1k(false);
-    let dirty = error_message_1k(true);
-    g.bench_function("error_message_1k_clean", |b| {
-        b.iter(|| black_box(s.scrub_limited(black_box(&clean), limits::ERROR_MESSAGE_MAX_BYTES)))
-    });
-    g.bench_function("error_message_1k_with_secrets", |b| {
-        b.iter(|| black_box(s.scrub_limited(black_box(&dirty), limits::ERROR_MESSAGE_MAX_BYTES)))
-    });
+    let clean = call(&[], Some(&error_message_1k(false)));
+    let dirty = call(&[], Some(&error_message_1k(true)));
+    g.bench_function("error_message_1k_clean", |b| b.iter(|| clean.emit()));
+    g.bench_function("error_message_1k_with_secrets", |b| b.iter(|| dirty.emit()));
     g.finish();
 }
 

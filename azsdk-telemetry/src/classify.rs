@@ -171,7 +171,7 @@ impl TelemetryError for io::Error {
 }
 
 /// The `errorType` of an I/O error kind.
-pub fn io_error_type(kind: io::ErrorKind) -> &'static str {
+pub(crate) fn io_error_type(kind: io::ErrorKind) -> &'static str {
     use io::ErrorKind::*;
     match kind {
         NotFound => "IoNotFound",
@@ -200,7 +200,7 @@ pub fn io_error_type(kind: io::ErrorKind) -> &'static str {
 /// What a call records about an error: the result of classifying it.
 ///
 /// ```
-/// use azsdk_telemetry::classify::Classification;
+/// use azsdk_telemetry::Classification;
 /// let error = std::io::Error::from(std::io::ErrorKind::TimedOut);
 /// let class = Classification::of(&error);
 /// assert_eq!(class.error_type, "IoTimedOut");
@@ -249,7 +249,7 @@ impl Classification {
     /// the first [`std::io::Error`] in the chain gives the type, otherwise `Error`.
     ///
     /// ```
-    /// use azsdk_telemetry::classify::Classification;
+    /// use azsdk_telemetry::Classification;
     /// let io = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
     /// let boxed: Box<dyn std::error::Error + Send + Sync> = Box::new(io);
     /// assert_eq!(Classification::of_chain(boxed.as_ref()).error_type, "IoPermissionDenied");
@@ -280,7 +280,7 @@ fn chain<'a>(
 /// `Display` of the error followed by each source that adds something,
 /// joined with `: ` as `anyhow` prints `{:#}`: `reading config: No such file`.
 /// A source whose text the message already contains is not repeated.
-pub fn chain_message<E: StdError + ?Sized>(error: &E) -> String {
+pub(crate) fn chain_message<E: StdError + ?Sized>(error: &E) -> String {
     let mut message = error.to_string();
     let mut source = error.source();
     while let Some(link) = source {
@@ -299,11 +299,7 @@ pub fn chain_message<E: StdError + ?Sized>(error: &E) -> String {
 /// The last path segment of a type's name, without generics:
 /// `my_crate::errors::GenerateError<T>` gives `GenerateError`; `String` and
 /// `str` give `Error`.
-///
-/// ```
-/// assert_eq!(azsdk_telemetry::classify::short_type_name::<std::num::ParseIntError>(), "ParseIntError");
-/// ```
-pub fn short_type_name<T: ?Sized>() -> &'static str {
+pub(crate) fn short_type_name<T: ?Sized>() -> &'static str {
     let full = std::any::type_name::<T>();
     let base = full.split('<').next().unwrap_or(full);
     let short = base.rsplit("::").next().unwrap_or(base);

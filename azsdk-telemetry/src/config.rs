@@ -5,15 +5,16 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 /// `AZSDK_TELEMETRY_ENABLED`: `false`, `0`, `no` or `off` turns telemetry off.
-pub const ENV_ENABLED: &str = "AZSDK_TELEMETRY_ENABLED";
+pub(crate) const ENV_ENABLED: &str = "AZSDK_TELEMETRY_ENABLED";
 /// `DO_NOT_TRACK`: the cross-tool convention; `1` or `true` turns telemetry off.
-pub const ENV_DO_NOT_TRACK: &str = "DO_NOT_TRACK";
-/// `APPLICATIONINSIGHTS_CONNECTION_STRING`: where to send telemetry.
+pub(crate) const ENV_DO_NOT_TRACK: &str = "DO_NOT_TRACK";
+/// `APPLICATIONINSIGHTS_CONNECTION_STRING`: where to send telemetry (the variable the
+/// official Azure Monitor exporters read).
 pub const ENV_CONNECTION_STRING: &str = "APPLICATIONINSIGHTS_CONNECTION_STRING";
 /// `AZSDK_TELEMETRY_JSONL`: write envelopes to this file instead of the default location.
-pub const ENV_JSONL: &str = "AZSDK_TELEMETRY_JSONL";
+pub(crate) const ENV_JSONL: &str = "AZSDK_TELEMETRY_JSONL";
 /// `AZSDK_TELEMETRY_DIR`: the per-user state directory (spool, JSONL log, state files).
-pub const ENV_DIR: &str = "AZSDK_TELEMETRY_DIR";
+pub(crate) const ENV_DIR: &str = "AZSDK_TELEMETRY_DIR";
 
 /// Why telemetry is off.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,13 +41,7 @@ impl std::fmt::Display for OptOut {
 }
 
 /// Reads the opt-out variables from the process environment.
-///
-/// ```
-/// // With neither variable set, telemetry stays on.
-/// # std::env::remove_var("AZSDK_TELEMETRY_ENABLED"); std::env::remove_var("DO_NOT_TRACK");
-/// assert_eq!(azsdk_telemetry::config::opt_out_from_env(), None);
-/// ```
-pub fn opt_out_from_env() -> Option<OptOut> {
+pub(crate) fn opt_out_from_env() -> Option<OptOut> {
     opt_out_from(|name| std::env::var(name).ok())
 }
 
@@ -57,13 +52,7 @@ pub fn opt_out_from_env() -> Option<OptOut> {
 /// `false`/`0`/`no`/`off` (off), in any case; an empty value means unset. Any
 /// other value turns telemetry off too: a typo must never turn it on.
 /// `DO_NOT_TRACK` turns it off unless it is empty, `0` or `false`.
-///
-/// ```
-/// use azsdk_telemetry::config::{opt_out_from, OptOut};
-/// let env = |name: &str| (name == "DO_NOT_TRACK").then(|| "1".to_string());
-/// assert_eq!(opt_out_from(env), Some(OptOut::DoNotTrack));
-/// ```
-pub fn opt_out_from(lookup: impl Fn(&str) -> Option<String>) -> Option<OptOut> {
+pub(crate) fn opt_out_from(lookup: impl Fn(&str) -> Option<String>) -> Option<OptOut> {
     if let Some(value) = lookup(ENV_ENABLED) {
         if !value.trim().is_empty() && parse_bool(&value) != Some(true) {
             return Some(OptOut::EnabledVariable(value));
@@ -81,7 +70,7 @@ pub fn opt_out_from(lookup: impl Fn(&str) -> Option<String>) -> Option<OptOut> {
 /// set, else `<user state dir>/azsdk-telemetry/<app>` (`~/.local/state` on
 /// Linux, `~/Library/Application Support` on macOS, `%LOCALAPPDATA%` on
 /// Windows). `None` when the platform has no such directory.
-pub fn state_dir(app_name: &str) -> Option<PathBuf> {
+pub(crate) fn state_dir(app_name: &str) -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os(ENV_DIR).filter(|dir| !dir.is_empty()) {
         return Some(PathBuf::from(dir));
     }
@@ -108,10 +97,10 @@ fn file_safe(name: &str) -> String {
 }
 
 /// The setting that turns telemetry off for good: `config set telemetry.enabled false`.
-pub const SETTING_TELEMETRY_ENABLED: &str = "telemetry.enabled";
+pub(crate) const SETTING_TELEMETRY_ENABLED: &str = "telemetry.enabled";
 
 /// The file, in the state directory, holding settings changed by the user.
-pub const SETTINGS_FILE: &str = "config.json";
+pub(crate) const SETTINGS_FILE: &str = "config.json";
 
 /// Why a setting could not be changed.
 #[derive(Debug, thiserror::Error)]
@@ -145,26 +134,15 @@ pub enum SettingError {
 
 /// Settings the user changed, stored as `{"telemetry.enabled": false, ...}` in
 /// [`SETTINGS_FILE`] in the state directory.
-///
-/// ```
-/// use azsdk_telemetry::config::Settings;
-/// # let dir = tempfile::tempdir().unwrap();
-/// let mut settings = Settings::load(dir.path());
-/// assert_eq!(settings.telemetry_enabled(), None);
-/// settings.set("telemetry.enabled", "false")?;
-/// settings.save()?;
-/// assert_eq!(Settings::load(dir.path()).telemetry_enabled(), Some(false));
-/// # Ok::<(), azsdk_telemetry::config::SettingError>(())
-/// ```
 #[derive(Debug, Clone)]
-pub struct Settings {
+pub(crate) struct Settings {
     path: PathBuf,
     values: Map<String, Value>,
 }
 
 impl Settings {
     /// The settings stored in `dir`; a missing or unreadable file means none.
-    pub fn load(dir: &Path) -> Settings {
+    pub(crate) fn load(dir: &Path) -> Settings {
         let path = dir.join(SETTINGS_FILE);
         let values = std::fs::read(&path)
             .ok()
@@ -174,12 +152,12 @@ impl Settings {
     }
 
     /// A setting's value.
-    pub fn get(&self, key: &str) -> Option<&Value> {
+    pub(crate) fn get(&self, key: &str) -> Option<&Value> {
         self.values.get(key)
     }
 
     /// The `telemetry.enabled` setting, when the user made one.
-    pub fn telemetry_enabled(&self) -> Option<bool> {
+    pub(crate) fn telemetry_enabled(&self) -> Option<bool> {
         self.get(SETTING_TELEMETRY_ENABLED).and_then(Value::as_bool)
     }
 
@@ -189,7 +167,7 @@ impl Settings {
     ///
     /// # Errors
     /// [`SettingError::InvalidKey`] or [`SettingError::InvalidValue`].
-    pub fn set(&mut self, key: &str, value: &str) -> Result<Value, SettingError> {
+    pub(crate) fn set(&mut self, key: &str, value: &str) -> Result<Value, SettingError> {
         let valid_key = !key.is_empty()
             && key.split('.').all(|part| {
                 !part.is_empty()
@@ -222,7 +200,7 @@ impl Settings {
     ///
     /// # Errors
     /// [`SettingError::Io`] when the file cannot be written.
-    pub fn save(&self) -> Result<(), SettingError> {
+    pub(crate) fn save(&self) -> Result<(), SettingError> {
         let io = |source| SettingError::Io {
             path: self.path.clone(),
             source,
@@ -237,13 +215,13 @@ impl Settings {
 }
 
 /// What `configChanges` shows instead of the value of a setting not declared safe.
-pub const CHANGED: &str = "[CHANGED]";
+pub(crate) const CHANGED: &str = "[CHANGED]";
 
 /// Settings whose values `SystemConfigured` may record, each with the values it may show:
 /// `telemetry.enabled` (a boolean) and `log.level` (a level name). Any other setting, or a
 /// value outside its list, is recorded as changed ([`CHANGED`]) with no value: a setting
 /// the user names (`github.token`) may hold anything.
-pub const SAFE_SETTINGS: &[(&str, &[&str])] = &[
+pub(crate) const SAFE_SETTINGS: &[(&str, &[&str])] = &[
     (SETTING_TELEMETRY_ENABLED, &["true", "false"]),
     (
         "log.level",
@@ -253,15 +231,7 @@ pub const SAFE_SETTINGS: &[(&str, &[&str])] = &[
 
 /// The value `configChanges` records for `key` set to `value` (as [`Settings::set`] typed
 /// it): the value itself for a [safe setting](SAFE_SETTINGS), else [`CHANGED`].
-///
-/// ```
-/// use azsdk_telemetry::config::{recorded_value, CHANGED};
-/// use serde_json::Value;
-/// assert_eq!(recorded_value("telemetry.enabled", &Value::Bool(false)), Value::Bool(false));
-/// assert_eq!(recorded_value("log.level", &Value::from("debug")), Value::from("debug"));
-/// assert_eq!(recorded_value("github.token", &Value::from("ghp_abc")), Value::from(CHANGED));
-/// ```
-pub fn recorded_value(key: &str, value: &Value) -> Value {
+pub(crate) fn recorded_value(key: &str, value: &Value) -> Value {
     let shown = match value {
         Value::Bool(flag) => flag.to_string(),
         Value::String(text) => text.clone(),
@@ -278,12 +248,7 @@ pub fn recorded_value(key: &str, value: &Value) -> Value {
 }
 
 /// `telemetry.enabled` as the spec's `configChanges` key: `telemetryEnabled`.
-///
-/// ```
-/// assert_eq!(azsdk_telemetry::config::camel_key("telemetry.enabled"), "telemetryEnabled");
-/// assert_eq!(azsdk_telemetry::config::camel_key("log_level"), "logLevel");
-/// ```
-pub fn camel_key(key: &str) -> String {
+pub(crate) fn camel_key(key: &str) -> String {
     let mut out = String::with_capacity(key.len());
     let mut upper = false;
     for c in key.chars() {

@@ -17,19 +17,21 @@
 
 #![deny(missing_docs, unreachable_pub, unsafe_code)]
 
-pub mod args;
-pub mod classify;
-pub mod config;
-pub mod context;
-pub mod event;
-pub mod export;
+mod args;
+mod classify;
+mod config;
+mod context;
+mod event;
+mod export;
 mod files;
+#[cfg(fuzzing)]
+pub mod fuzzing;
 mod layer;
-pub mod lifecycle;
+mod lifecycle;
 pub mod manifest;
 mod response;
-pub mod sanitize;
-pub mod tool_call;
+mod sanitize;
+mod tool_call;
 
 #[doc(hidden)]
 #[path = "private.rs"]
@@ -37,23 +39,31 @@ pub mod __private;
 
 pub use args::{ArgInteger, ArgValue, ArgWriter, ArgsRecorder, TelemetryArgs};
 pub use azsdk_telemetry_macros::{telemetry_tool, TelemetryArgs, TelemetryError};
-pub use classify::TelemetryError;
-pub use response::ToolResponse;
-#[cfg(feature = "rmcp")]
-pub use response::MCP_TOOL_ERROR;
-
-pub use context::{AgentInfo, ClientInfo, ContextSnapshot, Platform};
+pub use classify::{Classification, TelemetryError};
+pub use config::{OptOut, SettingError, ENV_CONNECTION_STRING};
+pub use context::{
+    mac_address_hash, sha256_hex, AgentInfo, ClientInfo, ContextSnapshot, Platform,
+    EXECUTION_AGENT_INVOKED, EXECUTION_DIRECT,
+};
 pub use event::{
     Event, PendingRecord, Record, SystemConfigured, SystemCrashed, SystemInstalled, SystemStarted,
-    SystemStopped, SystemUpdated, ToolExecuted,
+    SystemStopped, SystemUpdated, ToolExecuted, TARGET,
 };
-pub use export::{ConnectionString, ConnectionStringError};
+pub use export::{
+    ConnectionString, ConnectionStringError, DropStats, EnvelopeLog, ExportConfig, ExportError,
+    ExportStats, HttpSink, JsonlSink, LastSend, MemorySink, RetryPolicy, Sink, SinkStats,
+    SpoolStats,
+};
 pub use layer::{
     BuildError, Destination, LastSendStatus, SpoolStatus, StatusCounters, TelemetryBuilder,
     TelemetryHandle, TelemetryLayer, TelemetryStats, TelemetryStatus, CI_EXIT_BUDGET,
     CLI_EXIT_BUDGET, DEFAULT_SHUTDOWN_DEADLINE,
 };
+pub use lifecycle::SessionKind;
 pub use manifest::manifest;
+pub use response::ToolResponse;
+#[cfg(feature = "rmcp")]
+pub use response::MCP_TOOL_ERROR;
 
 /// A variable lookup over fixed pairs, for tests of environment-driven decisions.
 #[cfg(test)]

@@ -34,7 +34,7 @@ use crate::classify::Classification;
 /// `is_error` is `Some(true)`):
 ///
 /// ```
-/// use azsdk_telemetry::{ToolResponse, classify::Classification};
+/// use azsdk_telemetry::{Classification, ToolResponse};
 ///
 /// struct TestRun { failed: usize }
 ///

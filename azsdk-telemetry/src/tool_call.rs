@@ -18,9 +18,9 @@ use crate::classify::Classification;
 use crate::event::{dimensions_json, emit_tool, ToolFields, TARGET};
 
 /// `errorType` of a call that panicked.
-pub const PANIC: &str = "Panic";
+pub(crate) const PANIC: &str = "Panic";
 /// `errorType` of an async call whose future was dropped before it completed.
-pub const CANCELLED: &str = "Cancelled";
+pub(crate) const CANCELLED: &str = "Cancelled";
 
 /// Whether tool calls are recorded: the one check an instrumented call pays
 /// when telemetry is off.
@@ -31,11 +31,6 @@ pub const CANCELLED: &str = "Cancelled";
 /// live subscriber, so when it is on, the current thread's own subscriber is
 /// asked whether it holds a telemetry layer that is on: a thread beside
 /// another test's `capture()` never reads its arguments.
-///
-/// ```
-/// // no subscriber installed in this doctest
-/// assert!(!azsdk_telemetry::tool_call::enabled());
-/// ```
 #[inline]
 pub fn enabled() -> bool {
     tracing::enabled!(target: TARGET, tracing::Level::INFO) && crate::layer::layer_active()
@@ -43,12 +38,6 @@ pub fn enabled() -> bool {
 
 /// What a call ended with, as the generated code classifies the tool's
 /// return value.
-///
-/// ```
-/// use azsdk_telemetry::tool_call::Outcome;
-/// let outcome = Outcome::default(); // a success with no response summary
-/// assert!(outcome.error.is_none());
-/// ```
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Outcome {
     /// The classified error, when the call returned one (or an `Ok` value reported one).
@@ -59,20 +48,7 @@ pub struct Outcome {
 
 /// One call of an instrumented tool, started only when telemetry is on.
 ///
-/// The macro drives it; dispatching tools by hand can use it too:
-///
-/// ```
-/// use azsdk_telemetry::tool_call::{Outcome, ToolCall};
-///
-/// let language = "Go";
-/// if let Some(mut call) = ToolCall::start("azsdk_build", "building", |args| {
-///     args.allow_dimension("language", "language", language);
-/// }) {
-///     let value = call.run(|| 40 + 2);
-///     call.finish(Outcome::default());
-///     assert_eq!(value, 42);
-/// }
-/// ```
+/// The macro drives it.
 #[derive(Debug)]
 pub struct ToolCall {
     name: &'static str,
@@ -196,22 +172,6 @@ pin_project_lite::pin_project! {
     /// inside it, and records `Cancelled` when dropped before completion.
     /// Resolves to the body's output and the call, which the generated code
     /// finishes once it has classified the output.
-    ///
-    /// ```
-    /// use azsdk_telemetry::tool_call::{ToolCall, ToolFuture};
-    /// # futures_lite_block_on(async {
-    /// let call = ToolCall::start("azsdk_check", "validating", |_| {});
-    /// let (value, call) = ToolFuture::new(call, async { 7 }).await;
-    /// assert_eq!(value, 7);
-    /// assert!(call.is_none()); // telemetry is off in this doctest
-    /// # });
-    /// # fn futures_lite_block_on<F: std::future::Future>(future: F) -> F::Output {
-    /// #     use std::task::{Context, Poll, Waker};
-    /// #     let mut future = std::pin::pin!(future);
-    /// #     let mut cx = Context::from_waker(Waker::noop());
-    /// #     loop { if let Poll::Ready(value) = future.as_mut().poll(&mut cx) { return value } }
-    /// # }
-    /// ```
     #[derive(Debug)]
     #[must_use = "futures do nothing unless polled"]
     pub struct ToolFuture<F> {

@@ -3,8 +3,9 @@
 //! panic and always give a `toolArgs` that is valid JSON (a JSON object) within
 //! `TOOL_ARGS_MAX_BYTES` on the wire.
 
-use azsdk_telemetry::export::MemorySink;
-use azsdk_telemetry::sanitize::limits::TOOL_ARGS_MAX_BYTES;
+use azsdk_telemetry::MemorySink;
+/// The documented limit of `toolArgs` on the wire.
+const TOOL_ARGS_MAX_BYTES: usize = 8192;
 use azsdk_telemetry::{ArgsRecorder, TelemetryArgs, TelemetryLayer, ToolExecuted};
 use proptest::prelude::*;
 use serde_json::Value;

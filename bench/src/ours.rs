@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use azsdk_telemetry::export::ExportConfig;
+use azsdk_telemetry::ExportConfig;
 use azsdk_telemetry::{TelemetryHandle, TelemetryLayer};
 use tracing_subscriber::prelude::*;
 

@@ -150,7 +150,7 @@ fn run_demo(args: &DemoArgs, seed: u64) -> Result<ExitCode> {
     options.format = args.format;
     options.pace = args.pace;
     options.progress = !args.quiet;
-    options.connection_string = std::env::var(azsdk_telemetry::config::ENV_CONNECTION_STRING)
+    options.connection_string = std::env::var(azsdk_telemetry::ENV_CONNECTION_STRING)
         .ok()
         .filter(|text| !text.trim().is_empty());
     let mut notes = std::io::stderr();

@@ -6,9 +6,10 @@
 //! `AZSDK_TELEMETRY_JSONL`, else `telemetry.jsonl` in the per-user state
 //! directory (`AZSDK_TELEMETRY_DIR` overrides it).
 
-use azsdk_telemetry::context::{self, AGENT_INVOKED};
-use azsdk_telemetry::lifecycle::SessionKind;
-use azsdk_telemetry::{BuildError, Platform, TelemetryBuilder, TelemetryHandle, TelemetryLayer};
+use azsdk_telemetry::{
+    BuildError, Platform, SessionKind, TelemetryBuilder, TelemetryHandle, TelemetryLayer,
+    EXECUTION_AGENT_INVOKED,
+};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
@@ -32,10 +33,7 @@ fn base() -> TelemetryBuilder {
 /// terminal), and calls are `direct` unless the environment says an agent
 /// ran the command (`AZSDK_TELEMETRY_EXECUTION_MODE`, `CLAUDECODE=1`).
 pub fn cli_builder() -> TelemetryBuilder {
-    base()
-        .platform(context::detect_platform())
-        .execution_mode(context::detect_execution_mode())
-        .session(SessionKind::cli())
+    base().session(SessionKind::cli())
 }
 
 /// The MCP server's telemetry: one session per server process, calls are
@@ -43,33 +41,38 @@ pub fn cli_builder() -> TelemetryBuilder {
 /// environment the editor started the server in. The client is learned at
 /// `initialize`.
 pub fn mcp_builder() -> TelemetryBuilder {
-    base()
-        .platform(mcp_platform(|name| std::env::var(name).ok()))
-        .execution_mode(AGENT_INVOKED)
+    let builder = base().execution_mode(EXECUTION_AGENT_INVOKED);
+    match mcp_platform(|name| std::env::var(name).ok()) {
+        Some(platform) => builder.platform(platform),
+        None => builder,
+    }
 }
 
-/// The MCP server's platform: [`ENV_PLATFORM`] when set, else what the
-/// environment shows (VS Code sets `VSCODE_PID` for the servers it starts).
+/// The MCP server's platform named by [`ENV_PLATFORM`]; `None` leaves it to
+/// the framework, which reads the environment (VS Code sets `VSCODE_PID` for
+/// the servers it starts).
 ///
 /// ```
 /// use azsdk_telemetry::Platform;
 /// use azsdk_telemetry_examples::telemetry::mcp_platform;
 /// let env = |name: &str| (name == "AZSDK_PLATFORM").then(|| "vscode".to_string());
-/// assert_eq!(mcp_platform(env), Platform::VsCode);
+/// assert_eq!(mcp_platform(env), Some(Platform::VsCode));
 /// let env = |name: &str| (name == "AZSDK_PLATFORM").then(|| "Zed".to_string());
-/// assert_eq!(mcp_platform(env), Platform::custom("Zed"));
+/// assert_eq!(mcp_platform(env), Some(Platform::custom("Zed")));
+/// assert_eq!(mcp_platform(|_| None), None);
 /// ```
-pub fn mcp_platform(lookup: impl Fn(&str) -> Option<String>) -> Platform {
-    match lookup(ENV_PLATFORM).map(|name| name.trim().to_owned()) {
-        Some(name) if !name.is_empty() => match name.to_ascii_lowercase().as_str() {
-            "vscode" | "vs code" | "visual studio code" => Platform::VsCode,
-            "github" => Platform::GitHub,
-            "jetbrains" => Platform::JetBrains,
-            "cli" => Platform::Cli,
-            _ => Platform::custom(name),
-        },
-        _ => context::detect_platform_from(lookup),
+pub fn mcp_platform(lookup: impl Fn(&str) -> Option<String>) -> Option<Platform> {
+    let name = lookup(ENV_PLATFORM)?.trim().to_owned();
+    if name.is_empty() {
+        return None;
     }
+    Some(match name.to_ascii_lowercase().as_str() {
+        "vscode" | "vs code" | "visual studio code" => Platform::VsCode,
+        "github" => Platform::GitHub,
+        "jetbrains" => Platform::JetBrains,
+        "cli" => Platform::Cli,
+        _ => Platform::custom(name),
+    })
 }
 
 /// Builds `builder` and installs its layer as the process's subscriber.

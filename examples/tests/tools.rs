@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use azsdk_telemetry::context::sha256_hex;
+use azsdk_telemetry::sha256_hex;
 use azsdk_telemetry_examples::args::*;
 use azsdk_telemetry_examples::simulate::{Fault, Simulation};
 use azsdk_telemetry_examples::tools::Toolbox;

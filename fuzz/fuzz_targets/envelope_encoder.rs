@@ -15,9 +15,9 @@ use std::io::Read;
 use std::time::Duration;
 
 use arbitrary::Arbitrary;
-use azsdk_telemetry::export::fuzzing::{encode_batch, envelope};
-use azsdk_telemetry::sanitize::limits::{
-    ERROR_MESSAGE_MAX_BYTES, PROPERTY_KEY_MAX_CHARS, PROPERTY_VALUE_MAX_CHARS, TOOL_ARGS_MAX_BYTES,
+use azsdk_telemetry::fuzzing::{
+    encode_batch, envelope, ERROR_MESSAGE_MAX_BYTES, PROPERTY_KEY_MAX_CHARS,
+    PROPERTY_VALUE_MAX_CHARS, TOOL_ARGS_MAX_BYTES,
 };
 use azsdk_telemetry::{ArgsRecorder, ClientInfo, ContextSnapshot, ToolExecuted};
 use libfuzzer_sys::fuzz_target;

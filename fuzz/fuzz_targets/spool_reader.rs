@@ -1,6 +1,6 @@
 //! Fuzz target: any bytes as the content of a spool file.
 //! Run with `cargo +nightly fuzz run spool_reader` from `fuzz/` (cargo-fuzz sets
-//! `--cfg fuzzing`, which `azsdk_telemetry::export::fuzzing` needs).
+//! `--cfg fuzzing`, which `azsdk_telemetry::fuzzing` needs).
 //!
 //! Checks: no panic and bounded work on any input (corrupt files are errors, never a crash or a
 //! hang); what is read back is one JSON value per item; and encoding what was read gives a file
@@ -8,7 +8,7 @@
 //! the envelope lines a partial resend left).
 #![no_main]
 
-use azsdk_telemetry::export::fuzzing::{decode_spool, encode_spool};
+use azsdk_telemetry::fuzzing::{decode_spool, encode_spool};
 use libfuzzer_sys::fuzz_target;
 
 fn check_items(items: &[Box<[u8]>]) {

@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use azsdk_telemetry::export::{ExportConfig, ExportStats, HttpSink, RetryPolicy, Sink};
 use azsdk_telemetry::{
     ConnectionString, TelemetryBuilder, TelemetryHandle, TelemetryLayer, ToolExecuted,
 };
+use azsdk_telemetry::{ExportConfig, ExportStats, HttpSink, RetryPolicy, Sink};
 use azsdk_telemetry_testkit::IngestionServer;
 use serde_json::Value;
 use tracing_subscriber::layer::SubscriberExt;
@@ -102,7 +102,7 @@ pub fn start(config: ExportConfig) -> (Sender, Handle) {
 pub fn try_start(
     config: ExportConfig,
     change: impl FnOnce(TelemetryBuilder) -> TelemetryBuilder,
-) -> Result<(Sender, Handle), azsdk_telemetry::export::ExportError> {
+) -> Result<(Sender, Handle), azsdk_telemetry::ExportError> {
     let sink = Arc::new(HttpSink::start(config)?);
     let builder = TelemetryLayer::builder()
         .ignore_environment()

@@ -4,9 +4,9 @@
 use super::Platform;
 
 /// `executionMode` of a command a person typed.
-pub const DIRECT: &str = "direct";
+pub const EXECUTION_DIRECT: &str = "direct";
 /// `executionMode` of a call an AI agent made.
-pub const AGENT_INVOKED: &str = "agent-invoked";
+pub const EXECUTION_AGENT_INVOKED: &str = "agent-invoked";
 
 /// The platform the environment shows, `CLI` when nothing more specific is
 /// visible.
@@ -14,14 +14,7 @@ pub const AGENT_INVOKED: &str = "agent-invoked";
 /// VS Code's integrated terminal, GitHub (Actions, Codespaces), JetBrains
 /// IDEs' terminals, and other CI systems (by their well-known variables;
 /// reported as `AzurePipelines`, `GitLab` or `CI`).
-///
-/// ```
-/// use azsdk_telemetry::context::detect_platform_from;
-/// use azsdk_telemetry::Platform;
-/// let env = |name: &str| (name == "TERM_PROGRAM").then(|| "vscode".to_string());
-/// assert_eq!(detect_platform_from(env), Platform::VsCode);
-/// ```
-pub fn detect_platform_from(lookup: impl Fn(&str) -> Option<String>) -> Platform {
+pub(crate) fn detect_platform_from(lookup: impl Fn(&str) -> Option<String>) -> Platform {
     let set = |name: &str| lookup(name).is_some_and(|value| !value.trim().is_empty());
     let is = |name: &str, expected: &str| {
         lookup(name).is_some_and(|value| value.trim().eq_ignore_ascii_case(expected))
@@ -49,14 +42,7 @@ pub fn detect_platform_from(lookup: impl Fn(&str) -> Option<String>) -> Platform
 /// `GITHUB_ACTIONS`, `TF_BUILD`, `GITLAB_CI`, `JENKINS_URL`, `BUILDKITE`, `CIRCLECI`,
 /// `TEAMCITY_VERSION`). A CI job may wait a few seconds at exit for its telemetry; a person
 /// at a terminal may not.
-///
-/// ```
-/// use azsdk_telemetry::context::is_ci_from;
-/// let env = |name: &str| (name == "TF_BUILD").then(|| "True".to_string());
-/// assert!(is_ci_from(env));
-/// assert!(!is_ci_from(|name| (name == "CI").then(|| "false".to_string())));
-/// ```
-pub fn is_ci_from(lookup: impl Fn(&str) -> Option<String>) -> bool {
+pub(crate) fn is_ci_from(lookup: impl Fn(&str) -> Option<String>) -> bool {
     let set = |name: &str| lookup(name).is_some_and(|value| !value.trim().is_empty());
     let is = |name: &str, expected: &str| {
         lookup(name).is_some_and(|value| value.trim().eq_ignore_ascii_case(expected))
@@ -71,32 +57,25 @@ pub fn is_ci_from(lookup: impl Fn(&str) -> Option<String>) -> bool {
 }
 
 /// [`detect_platform_from`] over the process environment.
-pub fn detect_platform() -> Platform {
+pub(crate) fn detect_platform() -> Platform {
     detect_platform_from(|name| std::env::var(name).ok())
 }
 
 /// `agent-invoked` when the environment shows an AI agent ran the process
 /// (Claude Code sets `CLAUDECODE=1`; any agent can set
 /// `AZSDK_TELEMETRY_EXECUTION_MODE`), else `direct`.
-///
-/// ```
-/// use azsdk_telemetry::context::detect_execution_mode_from;
-/// assert_eq!(detect_execution_mode_from(|_| None), "direct");
-/// let env = |name: &str| (name == "CLAUDECODE").then(|| "1".to_string());
-/// assert_eq!(detect_execution_mode_from(env), "agent-invoked");
-/// ```
-pub fn detect_execution_mode_from(lookup: impl Fn(&str) -> Option<String>) -> String {
+pub(crate) fn detect_execution_mode_from(lookup: impl Fn(&str) -> Option<String>) -> String {
     if let Some(mode) = lookup("AZSDK_TELEMETRY_EXECUTION_MODE").filter(|m| !m.trim().is_empty()) {
         return mode.trim().to_owned();
     }
     if lookup("CLAUDECODE").is_some_and(|value| value.trim() == "1") {
-        return AGENT_INVOKED.to_owned();
+        return EXECUTION_AGENT_INVOKED.to_owned();
     }
-    DIRECT.to_owned()
+    EXECUTION_DIRECT.to_owned()
 }
 
 /// [`detect_execution_mode_from`] over the process environment.
-pub fn detect_execution_mode() -> String {
+pub(crate) fn detect_execution_mode() -> String {
     detect_execution_mode_from(|name| std::env::var(name).ok())
 }
 
@@ -137,10 +116,10 @@ mod tests {
             ("AZSDK_TELEMETRY_EXECUTION_MODE", "agent-invoked"),
             ("CLAUDECODE", "0"),
         ]);
-        assert_eq!(detect_execution_mode_from(lookup), AGENT_INVOKED);
+        assert_eq!(detect_execution_mode_from(lookup), EXECUTION_AGENT_INVOKED);
         assert_eq!(
             detect_execution_mode_from(env(&[("CLAUDECODE", "0")])),
-            DIRECT
+            EXECUTION_DIRECT
         );
     }
 }

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 ///
 /// ```
 /// assert_eq!(
-///     azsdk_telemetry::context::sha256_hex("abc"),
+///     azsdk_telemetry::sha256_hex("abc"),
 ///     "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 /// );
 /// ```
@@ -29,7 +29,7 @@ pub fn sha256_hex(value: &str) -> String {
 /// Azure developer tools compute it.
 ///
 /// ```
-/// use azsdk_telemetry::context::mac_address_hash;
+/// use azsdk_telemetry::mac_address_hash;
 /// assert_eq!(
 ///     mac_address_hash([0x00, 0x11, 0x22, 0xAA, 0xBB, 0xCC]),
 ///     "660c8cb054aa34ae74a263d9bd5d1683c4c12965eedabb5acaf21f3286d0ba7e"
@@ -42,7 +42,7 @@ pub fn mac_address_hash(mac: [u8; 6]) -> String {
 
 /// The MAC address of the first interface that is up and not loopback, in
 /// interface-index order. `None` when there is none or it cannot be read.
-pub fn primary_mac_address() -> Option<[u8; 6]> {
+pub(crate) fn primary_mac_address() -> Option<[u8; 6]> {
     imp::primary_mac_address()
 }
 
@@ -114,7 +114,7 @@ fn parse_mac(text: &str) -> Option<[u8; 6]> {
 /// Linux: `$XDG_CACHE_HOME/Microsoft/DeveloperTools/deviceid`, else
 /// `~/.cache/Microsoft/DeveloperTools/deviceid`; macOS:
 /// `~/Library/Application Support/Microsoft/DeveloperTools/deviceid`.
-pub fn device_id_path() -> Option<PathBuf> {
+pub(crate) fn device_id_path() -> Option<PathBuf> {
     let home = dirs::home_dir();
     if cfg!(target_os = "macos") {
         return Some(home?.join("Library/Application Support/Microsoft/DeveloperTools/deviceid"));
@@ -133,7 +133,7 @@ pub fn device_id_path() -> Option<PathBuf> {
 /// no trailing newline, written to a temporary file and renamed so a
 /// concurrent reader never sees half of it. A present but malformed file is
 /// left alone and its content used as it is (another tool owns it).
-pub fn read_or_create_device_id(path: &Path) -> std::io::Result<String> {
+pub(crate) fn read_or_create_device_id(path: &Path) -> std::io::Result<String> {
     match std::fs::read_to_string(path) {
         Ok(existing) if !existing.trim().is_empty() => return Ok(existing.trim().to_owned()),
         Ok(_) => {}
@@ -165,7 +165,7 @@ pub fn read_or_create_device_id(path: &Path) -> std::io::Result<String> {
 
 /// The raw shared device id of this machine, read or created where the
 /// platform keeps it.
-pub fn shared_device_id() -> Option<String> {
+pub(crate) fn shared_device_id() -> Option<String> {
     #[cfg(windows)]
     {
         windows_device_id()
@@ -194,7 +194,7 @@ fn windows_device_id() -> Option<String> {
 
 /// Hashed identity of this device: (`macAddressHash`, `devDeviceId`), with
 /// `N/A` for what cannot be had.
-pub fn detect_identity() -> (String, String) {
+pub(crate) fn detect_identity() -> (String, String) {
     let mac =
         primary_mac_address().map_or_else(|| super::NOT_AVAILABLE.to_owned(), mac_address_hash);
     let device =

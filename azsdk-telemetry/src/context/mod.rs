@@ -8,17 +8,13 @@ use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::SystemTime;
 
-pub use detect::{
-    detect_execution_mode, detect_execution_mode_from, detect_platform, detect_platform_from,
-    is_ci_from, AGENT_INVOKED, DIRECT,
-};
-pub use device::{
-    detect_identity, device_id_path, mac_address_hash, primary_mac_address,
-    read_or_create_device_id, sha256_hex, shared_device_id,
-};
+pub(crate) use detect::{detect_execution_mode, detect_platform, is_ci_from};
+pub use detect::{EXECUTION_AGENT_INVOKED, EXECUTION_DIRECT};
+pub(crate) use device::detect_identity;
+pub use device::{mac_address_hash, sha256_hex};
 
 /// The value the spec asks for when an identifier cannot be computed.
-pub const NOT_AVAILABLE: &str = "N/A";
+pub(crate) const NOT_AVAILABLE: &str = "N/A";
 
 /// Where the tool runs: the spec's `platform` property.
 ///
@@ -180,7 +176,7 @@ impl Default for ContextSnapshot {
 
 /// A source of wall-clock time: `SystemTime::now` unless a test or a
 /// simulation injects another.
-pub type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
+pub(crate) type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 
 /// The live context: readers take a cheap snapshot (one `Arc` clone), writers
 /// publish a new one. It also owns the clock records are stamped with.

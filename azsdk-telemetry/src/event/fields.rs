@@ -1,8 +1,7 @@
 //! Reading an emitted `tracing` event back into the typed [`Event`].
 //!
-//! A tool call (nearly every event) is read straight into its [`ToolExecuted`] by a
-//! visitor generated from the schema: one match per field, no allocation but the texts'
-//! own. The rare lifecycle events go through [`FieldCollector`]'s slots.
+//! Tool calls (nearly every event) are read by [`PackedTool`](super::PackedTool); the rare
+//! lifecycle events go through [`FieldCollector`]'s slots.
 
 use std::fmt;
 use std::time::Duration;
@@ -11,7 +10,7 @@ use tracing::field::{Field, Visit};
 
 use super::{
     Event, SystemConfigured, SystemCrashed, SystemInstalled, SystemStarted, SystemStopped,
-    SystemUpdated, ToolExecuted,
+    SystemUpdated,
 };
 
 /// A duration as fractional milliseconds, exact to the microsecond.
@@ -28,76 +27,14 @@ pub(crate) fn from_ms(ms: f64) -> Duration {
     }
 }
 
-/// Reads a framework event back into its typed [`Event`]: `None` for a name this version
-/// does not know. Unknown fields are ignored, so a newer emitter never breaks an older
-/// layer.
+/// Reads a lifecycle event back into its typed [`Event`]: `None` for a name this version
+/// does not know (tool calls are read by [`PackedTool::read`](super::PackedTool::read)).
+/// Unknown fields are ignored, so a newer emitter never breaks an older layer.
 pub(crate) fn read(event: &tracing::Event<'_>) -> Option<Event> {
-    let name = event.metadata().name();
-    if name == ToolExecuted::NAME {
-        let mut reader = ToolReader::default();
-        event.record(&mut reader);
-        return Some(Event::ToolExecuted(reader.tool));
-    }
     let mut fields = FieldCollector::default();
     event.record(&mut fields);
-    fields.into_event(name)
+    fields.into_event(event.metadata().name())
 }
-
-/// Reads a tool call's fields into its event, in place.
-#[derive(Default)]
-struct ToolReader {
-    tool: ToolExecuted,
-}
-
-macro_rules! tool_reader {
-    (
-        texts { $($text:ident $text_key:literal $scrub:ident,)* }
-        flags { $($flag:ident $flag_key:literal,)* }
-    ) => {
-        impl Visit for ToolReader {
-            fn record_str(&mut self, field: &Field, value: &str) {
-                let tool = &mut self.tool;
-                match field.name() {
-                    "toolName" => tool.tool_name = value.to_owned().into(),
-                    "toolCategory" => tool.tool_category = value.to_owned().into(),
-                    "dimensions" => tool.dimensions = serde_json::from_str(value).unwrap_or_default(),
-                    $($text_key => tool.$text = Some(value.to_owned()),)*
-                    _ => {}
-                }
-            }
-
-            fn record_bool(&mut self, field: &Field, value: bool) {
-                match field.name() {
-                    "success" => self.tool.success = value,
-                    $($flag_key => self.tool.$flag = Some(value),)*
-                    _ => {}
-                }
-            }
-
-            fn record_f64(&mut self, field: &Field, value: f64) {
-                if field.name() == "durationMs" {
-                    self.tool.duration = from_ms(value);
-                }
-            }
-
-            fn record_u64(&mut self, field: &Field, value: u64) {
-                self.record_f64(field, value as f64);
-            }
-
-            fn record_i64(&mut self, field: &Field, value: i64) {
-                self.record_f64(field, value as f64);
-            }
-
-            fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-                // `message`, and a text some other emitter recorded through Debug.
-                if field.name() != "message" {
-                    self.record_str(field, &format!("{value:?}"));
-                }
-            }
-        }
-    };
-}
-super::tool::tool_schema!(tool_reader);
 
 /// Most fields of each kind a lifecycle event carries; fields past these are ignored
 /// like unknown ones.

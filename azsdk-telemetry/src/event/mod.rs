@@ -10,11 +10,13 @@
 
 mod emit;
 pub(crate) mod fields;
+mod packed;
 mod record;
 mod system;
 mod tool;
 
 pub(crate) use emit::{dimensions_json, emit_tool};
+pub(crate) use packed::PackedTool;
 pub use record::{PendingRecord, Record};
 pub use system::{
     SystemConfigured, SystemCrashed, SystemInstalled, SystemStarted, SystemStopped, SystemUpdated,

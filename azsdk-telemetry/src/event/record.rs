@@ -7,8 +7,9 @@ use std::time::SystemTime;
 
 use uuid::Uuid;
 
+use super::packed::PackedTool;
 use super::tool::tool_schema;
-use super::{Event, ToolExecuted};
+use super::{dimensions_json, Event, ToolExecuted};
 use crate::context::{ContextSnapshot, SharedContext};
 use crate::sanitize::{self, limits};
 
@@ -21,19 +22,43 @@ use crate::sanitize::{self, limits};
 pub struct PendingRecord {
     time: SystemTime,
     event_id: Uuid,
-    /// Boxed: a `ToolExecuted` is ~300 bytes, and the record is moved several times on the
-    /// calling thread (into the sink, into the queue); a box moves as one pointer.
-    event: Box<Event>,
+    body: Body,
     context: Arc<ContextSnapshot>,
+}
+
+/// A pending record's event. Boxed: the record is moved several times on the calling
+/// thread (into the sink, into the queue); a box moves as one pointer.
+#[derive(Debug, Clone)]
+enum Body {
+    /// A tool call (nearly every record), its texts in one allocation.
+    Tool(Box<PackedTool>),
+    /// A lifecycle event.
+    Other(Box<Event>),
 }
 
 impl PendingRecord {
     /// A record of `event` now, by the context's clock, with its current snapshot.
     pub(crate) fn new(event: Event, context: &SharedContext) -> Self {
+        let body = match event {
+            Event::ToolExecuted(tool) => Body::Tool(Box::new(PackedTool::from_fields(
+                &tool.fields(),
+                dimensions_json(&tool.dimensions).as_deref(),
+            ))),
+            other => Body::Other(Box::new(other)),
+        };
+        Self::of(body, context)
+    }
+
+    /// A record of a tool call read from its `tracing` event.
+    pub(crate) fn tool(tool: PackedTool, context: &SharedContext) -> Self {
+        Self::of(Body::Tool(Box::new(tool)), context)
+    }
+
+    fn of(body: Body, context: &SharedContext) -> Self {
         PendingRecord {
             time: context.now(),
             event_id: Uuid::new_v4(),
-            event: Box::new(event),
+            body,
             context: context.snapshot(),
         }
     }
@@ -46,12 +71,18 @@ impl PendingRecord {
 
     /// The event's name, for routing decisions that need no user data.
     pub fn name(&self) -> &'static str {
-        self.event.name()
+        match &self.body {
+            Body::Tool(_) => ToolExecuted::NAME,
+            Body::Other(event) => event.name(),
+        }
     }
 
     /// Whether the event reports a failure (sampling keeps every failure).
     pub fn is_failure(&self) -> bool {
-        !self.event.success()
+        match &self.body {
+            Body::Tool(tool) => !tool.success(),
+            Body::Other(event) => !event.success(),
+        }
     }
 
     /// Scrubs every user-provided value and applies the length limits. This is the single
@@ -61,9 +92,13 @@ impl PendingRecord {
         let PendingRecord {
             time,
             event_id,
-            mut event,
+            body,
             context,
         } = self;
+        let mut event = match body {
+            Body::Tool(tool) => Box::new(Event::ToolExecuted(tool.unpack())),
+            Body::Other(event) => event,
+        };
         scrub_event(&mut event);
         Record {
             time,
@@ -89,7 +124,6 @@ impl PendingRecord {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Record {
     time: SystemTime,
-    /// Kept in the box the calling thread filled: the event is never copied again.
     event: Box<Event>,
     event_id: Uuid,
     context: Arc<ContextSnapshot>,
@@ -487,7 +521,13 @@ impl PendingRecord {
     /// owns, each counted as the allocator's block for it. What an exporter's queue budget
     /// is counted in (the context is shared, so it is not counted).
     pub fn heap_bytes(&self) -> usize {
-        std::mem::size_of::<Self>() + block(std::mem::size_of::<Event>()) + owned_bytes(&self.event)
+        std::mem::size_of::<Self>()
+            + match &self.body {
+                Body::Tool(tool) => {
+                    block(std::mem::size_of::<PackedTool>()) + block(tool.text_capacity())
+                }
+                Body::Other(event) => block(std::mem::size_of::<Event>()) + owned_bytes(event),
+            }
     }
 }
 
@@ -504,23 +544,9 @@ fn block(n: usize) -> usize {
 fn owned_bytes(event: &Event) -> usize {
     let text = |s: &String| block(s.capacity());
     let opt = |s: &Option<String>| s.as_ref().map_or(0, text);
-    let cow = |s: &Cow<'static, str>| match s {
-        Cow::Borrowed(_) => 0,
-        Cow::Owned(s) => text(s),
-    };
     match event {
-        Event::ToolExecuted(tool) => {
-            // A B-tree node per entry is an over-estimate that stays cheap to compute.
-            let dimensions: usize = tool
-                .dimensions
-                .iter()
-                .map(|(key, value)| text(key) + text(value) + 64)
-                .sum();
-            cow(&tool.tool_name)
-                + cow(&tool.tool_category)
-                + tool.optional_texts().map(opt).sum::<usize>()
-                + dimensions
-        }
+        // A tool call is packed (`Body::Tool`), never held as an event.
+        Event::ToolExecuted(_) => 0,
         Event::SystemInstalled(installed) => opt(&installed.install_method),
         Event::SystemStarted(_) | Event::SystemStopped(_) => 0,
         Event::SystemCrashed(crashed) => {
@@ -540,10 +566,14 @@ mod heap_bytes_tests {
     use crate::event::ToolExecuted;
 
     #[test]
-    fn a_record_counts_its_box_and_every_string_it_owns() {
+    fn a_record_counts_its_box_and_its_texts() {
         let context = SharedContext::new(ContextSnapshot::default());
         let bare = PendingRecord::new(ToolExecuted::default().into(), &context).heap_bytes();
-        assert!(bare >= std::mem::size_of::<Event>(), "{bare}");
+        assert!(bare >= std::mem::size_of::<PackedTool>(), "{bare}");
+        assert!(
+            bare < std::mem::size_of::<Event>(),
+            "a packed call is smaller: {bare}"
+        );
         let args = "x".repeat(1000);
         let full = ToolExecuted {
             tool_args: Some(args),

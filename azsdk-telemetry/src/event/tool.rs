@@ -131,8 +131,8 @@ impl Slot {
 ///
 /// It calls `$then!` with the lists; each stage that handles properties one by one is
 /// generated from it: [`ToolFields`] and [`ToolExecuted::fields`] (here), the `tracing`
-/// callsite (`emit.rs`), reading the fields back (`fields.rs`), the properties, the scrub
-/// and the heap size (`record.rs`).
+/// callsite (`emit.rs`), reading the fields back into one packed record (`packed.rs`), the
+/// properties and the scrub (`record.rs`).
 ///
 /// [`PendingRecord::finish`]: crate::PendingRecord::finish
 macro_rules! tool_schema {
@@ -163,7 +163,7 @@ macro_rules! borrowed_fields {
     ) => {
         /// A tool call's fields, borrowed: what its `tracing` event is emitted from. The
         /// calling thread fills it from the recorder without allocating; the layer reads
-        /// the event's fields into the owned [`ToolExecuted`].
+        /// the event's fields into a packed record.
         #[derive(Debug, Default, Clone, Copy)]
         pub(crate) struct ToolFields<'a> {
             pub tool_name: &'a str,
@@ -185,11 +185,6 @@ macro_rules! borrowed_fields {
                     $($text: self.$text.as_deref(),)*
                     $($flag: self.$flag,)*
                 }
-            }
-
-            /// The optional texts, in wire order (for code that sizes them all).
-            pub(crate) fn optional_texts(&self) -> impl Iterator<Item = &Option<String>> {
-                [$(&self.$text),*].into_iter()
             }
         }
     };

@@ -11,7 +11,7 @@ use super::retry::RetryPolicy;
 ///
 /// ```
 /// use std::time::Duration;
-/// use azsdk_telemetry::export::ExportConfig;
+/// use azsdk_telemetry::ExportConfig;
 /// use azsdk_telemetry::ConnectionString;
 ///
 /// let cs = ConnectionString::parse("InstrumentationKey=00000000-0000-0000-0000-000000000000")?;

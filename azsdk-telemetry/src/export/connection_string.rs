@@ -18,9 +18,6 @@
 use std::fmt;
 use std::net::IpAddr;
 
-/// Name of the environment variable the official exporters read.
-pub const CONNECTION_STRING_ENV: &str = "APPLICATIONINSIGHTS_CONNECTION_STRING";
-
 /// The global ingestion endpoint used when the connection string names none.
 pub(crate) const DEFAULT_INGESTION_ENDPOINT: &str = "https://dc.services.visualstudio.com";
 
@@ -193,7 +190,7 @@ impl ConnectionString {
     /// # Ok::<(), azsdk_telemetry::ConnectionStringError>(())
     /// ```
     pub fn from_env() -> Option<Result<Self, ConnectionStringError>> {
-        let value = std::env::var_os(CONNECTION_STRING_ENV)?;
+        let value = std::env::var_os(crate::config::ENV_CONNECTION_STRING)?;
         let value = value.to_string_lossy();
         if value.trim().is_empty() {
             return None;

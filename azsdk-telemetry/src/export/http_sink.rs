@@ -13,7 +13,7 @@ use crate::event::PendingRecord;
 /// the worker per record; a full queue drops and counts.
 ///
 /// ```no_run
-/// use azsdk_telemetry::export::{ExportConfig, HttpSink};
+/// use azsdk_telemetry::{ExportConfig, HttpSink};
 /// use azsdk_telemetry::{ConnectionString, TelemetryLayer};
 /// let cs = ConnectionString::parse("InstrumentationKey=00000000-0000-0000-0000-000000000000")?;
 /// let sink = HttpSink::start(ExportConfig::new(cs))?;

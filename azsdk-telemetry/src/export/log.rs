@@ -8,13 +8,13 @@ use std::sync::{Mutex, PoisonError};
 use std::time::SystemTime;
 
 /// `AZSDK_TELEMETRY_LOG`: `stderr`, or a file to append every envelope to.
-pub const ENV_LOG: &str = "AZSDK_TELEMETRY_LOG";
+pub(crate) const ENV_LOG: &str = "AZSDK_TELEMETRY_LOG";
 
 /// Where log mode writes envelopes: never standard output, which belongs to
 /// the tool (an MCP server speaks its protocol there).
 ///
 /// ```
-/// use azsdk_telemetry::export::EnvelopeLog;
+/// use azsdk_telemetry::EnvelopeLog;
 /// assert_eq!(EnvelopeLog::parse("stderr"), Some(EnvelopeLog::Stderr));
 /// assert_eq!(EnvelopeLog::parse("stdout"), Some(EnvelopeLog::Stderr));
 /// assert_eq!(EnvelopeLog::parse("/tmp/sent.jsonl"), Some(EnvelopeLog::File("/tmp/sent.jsonl".into())));

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 ///
 /// ```
 /// use std::time::Duration;
-/// use azsdk_telemetry::export::RetryPolicy;
+/// use azsdk_telemetry::RetryPolicy;
 ///
 /// let fast = RetryPolicy {
 ///     max_attempts: 4,

@@ -24,7 +24,7 @@ use crate::event::{PendingRecord, Record};
 /// sinks store and send.
 ///
 /// ```
-/// use azsdk_telemetry::export::{Sink, SinkStats};
+/// use azsdk_telemetry::{Sink, SinkStats};
 /// use azsdk_telemetry::PendingRecord;
 ///
 /// /// Counts events by name and keeps nothing else.
@@ -121,7 +121,7 @@ fn envelope_line(record: &Record) -> Option<Vec<u8>> {
 /// Keeps finished records in memory: for tests and for inspecting telemetry.
 ///
 /// ```
-/// use azsdk_telemetry::export::MemorySink;
+/// use azsdk_telemetry::MemorySink;
 /// let sink = MemorySink::new();
 /// assert!(sink.records().is_empty());
 /// ```
@@ -190,7 +190,7 @@ impl Sink for MemorySink {
 ///
 /// ```
 /// use std::time::Duration;
-/// use azsdk_telemetry::export::{JsonlSink, Sink};
+/// use azsdk_telemetry::{JsonlSink, Sink};
 /// # let dir = tempfile::tempdir().unwrap();
 /// let sink = JsonlSink::new(dir.path().join("telemetry.jsonl"));
 /// assert!(sink.flush(Duration::from_secs(1)));

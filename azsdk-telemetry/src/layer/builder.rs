@@ -308,6 +308,39 @@ impl TelemetryBuilder {
         self
     }
 
+    /// Why telemetry would be off if this builder were built, or `None` when
+    /// it would be on: the application's `enabled(false)`, then the
+    /// opt-out variables, then the settings file in the state directory.
+    /// Reads only the environment and that file: nothing is created.
+    ///
+    /// ```
+    /// let builder = azsdk_telemetry::TelemetryLayer::builder().enabled(false);
+    /// assert_eq!(builder.opt_out(), Some(azsdk_telemetry::OptOut::Code));
+    /// ```
+    pub fn opt_out(&self) -> Option<OptOut> {
+        self.opt_out_in(self.resolved_state_dir().as_deref())
+    }
+
+    fn opt_out_in(&self, state_dir: Option<&std::path::Path>) -> Option<OptOut> {
+        match self.enabled {
+            Some(false) => Some(OptOut::Code),
+            _ if self.ignore_environment => None,
+            _ => config::opt_out_from_env(),
+        }
+        .or_else(|| {
+            let settings = Settings::load(state_dir?);
+            (settings.telemetry_enabled() == Some(false)).then_some(OptOut::Settings)
+        })
+    }
+
+    fn resolved_state_dir(&self) -> Option<PathBuf> {
+        self.state_dir.clone().or_else(|| {
+            (!self.ignore_environment)
+                .then(|| config::state_dir(&self.resolved_app_name()))
+                .flatten()
+        })
+    }
+
     /// Builds the layer and its handle.
     ///
     /// # Errors
@@ -328,21 +361,8 @@ impl TelemetryBuilder {
             SessionKind::Cli { .. } if context::is_ci_from(env) => CI_EXIT_BUDGET,
             SessionKind::Cli { .. } => CLI_EXIT_BUDGET,
         });
-        let app_name = self.resolved_app_name();
-        let state_dir = self.state_dir.clone().or_else(|| {
-            (!self.ignore_environment)
-                .then(|| config::state_dir(&app_name))
-                .flatten()
-        });
-        let opt_out = match self.enabled {
-            Some(false) => Some(OptOut::Code),
-            _ if self.ignore_environment => None,
-            _ => config::opt_out_from_env(),
-        }
-        .or_else(|| {
-            let settings = Settings::load(state_dir.as_deref()?);
-            (settings.telemetry_enabled() == Some(false)).then_some(OptOut::Settings)
-        });
+        let state_dir = self.resolved_state_dir();
+        let opt_out = self.opt_out_in(state_dir.as_deref());
         let counters = Arc::new(LayerCounters::default());
         let mut status = StatusInfo {
             reason: self.on_reason(&env, state_dir.as_deref()),
@@ -420,7 +440,7 @@ impl TelemetryBuilder {
             .as_ref()
             .map_or_else(SystemTime::now, |clock| clock());
         let startup = lifecycle.start(self.app_version.as_deref().unwrap_or(UNKNOWN_VERSION), now);
-        let mut snapshot = self.snapshot(app_name);
+        let mut snapshot = self.snapshot(self.resolved_app_name());
         if let (None, Some(session)) = (&self.session_id, &startup.session_id) {
             snapshot.session_id = session.clone();
         }
@@ -439,8 +459,9 @@ impl TelemetryBuilder {
             }
         }
         for event in startup.events {
-            counters.count(&event);
-            sink.accept(PendingRecord::new(event, &context));
+            let record = PendingRecord::new(event, &context);
+            counters.count(&record);
+            sink.accept(record);
         }
         if self.lifecycle.crash_reporting && lifecycle.options().events {
             lifecycle::watch_crashes(&sink, &context);

@@ -1,8 +1,8 @@
 //! The layer proper: framework events in, enriched records out to the sink.
 //!
-//! The one route of every event: its `tracing` fields are read back into the typed
-//! [`Event`], which becomes a [`PendingRecord`] with the context, handed to the sink's
-//! [`accept`](Sink::accept).
+//! The one route of every event: its `tracing` fields are read back (a tool call into a
+//! [`PackedTool`], a lifecycle event into its typed [`Event`](crate::Event)), which becomes
+//! a [`PendingRecord`] with the context, handed to the sink's [`accept`](Sink::accept).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -11,8 +11,7 @@ use tracing::Subscriber;
 use tracing_subscriber::layer::{Context, Layer};
 
 use crate::context::SharedContext;
-use crate::event::fields;
-use crate::event::{Event, PendingRecord};
+use crate::event::{fields, PackedTool, PendingRecord, ToolExecuted};
 use crate::export::Sink;
 
 /// Counts of what the layer saw: one counter per kind, so an event touches one.
@@ -24,9 +23,9 @@ pub(crate) struct LayerCounters {
 }
 
 impl LayerCounters {
-    /// Counts one event.
-    pub(crate) fn count(&self, event: &Event) {
-        let counter = if matches!(event, Event::ToolExecuted(_)) {
+    /// Counts one record.
+    pub(crate) fn count(&self, record: &PendingRecord) {
+        let counter = if record.name() == ToolExecuted::NAME {
             &self.tool_calls
         } else {
             &self.others
@@ -48,10 +47,15 @@ pub(crate) struct Core {
 
 impl<S: Subscriber> Layer<S> for Core {
     fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
-        let Some(event) = fields::read(event) else {
-            return;
+        let record = if event.metadata().name() == ToolExecuted::NAME {
+            PendingRecord::tool(PackedTool::read(event), &self.context)
+        } else {
+            let Some(event) = fields::read(event) else {
+                return;
+            };
+            PendingRecord::new(event, &self.context)
         };
-        self.counters.count(&event);
-        self.sink.accept(PendingRecord::new(event, &self.context));
+        self.counters.count(&record);
+        self.sink.accept(record);
     }
 }

@@ -151,7 +151,7 @@ impl TelemetryHandle {
     /// # let dir = tempfile::tempdir().unwrap();
     /// let (_layer, handle) = azsdk_telemetry::TelemetryLayer::builder()
     ///     .jsonl_path(dir.path().join("t.jsonl"))
-    ///     .session(azsdk_telemetry::lifecycle::SessionKind::cli())
+    ///     .session(azsdk_telemetry::SessionKind::cli())
     ///     .ignore_environment()
     ///     .build::<tracing_subscriber::Registry>()?;
     /// assert_eq!(handle.exit_budget(), azsdk_telemetry::CLI_EXIT_BUDGET);
@@ -192,9 +192,9 @@ impl TelemetryHandle {
     /// outside the subscriber (start-up, shutdown, settings).
     pub fn record(&self, event: impl Into<Event>) {
         if let (Some(active), None) = (&self.active, &self.opt_out) {
-            let event = event.into();
-            active.counters.count(&event);
-            active.sink.accept(PendingRecord::new(event, &self.context));
+            let record = PendingRecord::new(event.into(), &self.context);
+            active.counters.count(&record);
+            active.sink.accept(record);
         }
     }
 

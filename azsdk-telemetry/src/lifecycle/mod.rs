@@ -13,9 +13,10 @@ mod state;
 
 use std::time::{Duration, Instant, SystemTime};
 
-pub use notice::default_notice;
-pub use session::{next_session, SessionKind};
-pub use state::{State, StateStore, StoredSession};
+pub(crate) use notice::default_notice;
+pub(crate) use session::next_session;
+pub use session::SessionKind;
+pub(crate) use state::StateStore;
 
 pub(crate) use crash::watch as watch_crashes;
 pub(crate) use notice::show as show_notice;

@@ -3,12 +3,7 @@
 use std::io::Write;
 
 /// The default notice for an application named `app`.
-///
-/// ```
-/// let text = azsdk_telemetry::lifecycle::default_notice("azsdk");
-/// assert!(text.contains("AZSDK_TELEMETRY_ENABLED=false"));
-/// ```
-pub fn default_notice(app: &str) -> String {
+pub(crate) fn default_notice(app: &str) -> String {
     format!(
         "Telemetry: {app} collects anonymous usage data to improve it: which tools run, \
 how long they take, whether they succeed (with a classified, scrubbed error), the \

@@ -38,16 +38,7 @@ pub(crate) fn epoch_ms(time: SystemTime) -> u64 {
 /// last activity is at most `inactivity` ago, else a new one. A stored
 /// activity in the future (a clock set back) is trusted only within the
 /// same window. Either way the returned session's activity is `now`.
-///
-/// ```
-/// use std::time::{Duration, SystemTime};
-/// use azsdk_telemetry::lifecycle::{next_session, StoredSession};
-/// let now = SystemTime::now();
-/// let first = next_session(None, now, Duration::from_secs(1800));
-/// let later = now + Duration::from_secs(60);
-/// assert_eq!(next_session(Some(&first), later, Duration::from_secs(1800)).id, first.id);
-/// ```
-pub fn next_session(
+pub(crate) fn next_session(
     stored: Option<&StoredSession>,
     now: SystemTime,
     inactivity: Duration,

@@ -13,7 +13,7 @@ use crate::files;
 /// What one run leaves for the next.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
-pub struct State {
+pub(crate) struct State {
     /// The application version of the last run; `None` before the first.
     pub last_version: Option<String>,
     /// Whether the first-run notice was shown.
@@ -25,7 +25,7 @@ pub struct State {
 /// A CLI session as stored between invocations.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct StoredSession {
+pub(crate) struct StoredSession {
     /// `sessionId`.
     pub id: String,
     /// Last activity, milliseconds since the Unix epoch.
@@ -34,7 +34,7 @@ pub struct StoredSession {
 
 /// The state file of one application, in its state directory.
 #[derive(Debug, Clone)]
-pub struct StateStore {
+pub(crate) struct StateStore {
     dir: PathBuf,
 }
 
@@ -43,12 +43,13 @@ const LOCK_WAIT: Duration = Duration::from_secs(2);
 
 impl StateStore {
     /// The store in `dir` (created on first update, mode 0700 on Unix).
-    pub fn new(dir: impl Into<PathBuf>) -> Self {
+    pub(crate) fn new(dir: impl Into<PathBuf>) -> Self {
         StateStore { dir: dir.into() }
     }
 
     /// The directory holding the state.
-    pub fn dir(&self) -> &Path {
+    #[cfg(test)]
+    fn dir(&self) -> &Path {
         &self.dir
     }
 
@@ -63,7 +64,7 @@ impl StateStore {
     /// # Errors
     /// When the directory cannot be created or written, or the lock is held
     /// by another process for longer than two seconds.
-    pub fn update<T>(&self, change: impl FnOnce(&mut State) -> T) -> io::Result<T> {
+    pub(crate) fn update<T>(&self, change: impl FnOnce(&mut State) -> T) -> io::Result<T> {
         files::create_private_dir(&self.dir)?;
         let _lock = lock(&self.dir.join("state.lock"))?;
         let mut state = self.read_unlocked();
@@ -74,7 +75,8 @@ impl StateStore {
     }
 
     /// The state as stored, without locking (a torn read is impossible: writes rename).
-    pub fn read(&self) -> State {
+    #[cfg(test)]
+    fn read(&self) -> State {
         self.read_unlocked()
     }
 

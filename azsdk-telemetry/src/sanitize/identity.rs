@@ -17,7 +17,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use super::{Span, HOST, USER};
 
 /// Names never treated as identifying (too common, or shared by every CI machine).
-pub const COMMON_NAMES: &[&str] = &[
+pub(crate) const COMMON_NAMES: &[&str] = &[
     "root",
     "user",
     "users",
@@ -109,10 +109,16 @@ impl Identity {
     /// any file) as well as `HOSTNAME`/`COMPUTERNAME` and `/etc/hostname`, all of them kept
     /// when they differ.
     pub(crate) fn detect() -> Self {
+        Self::detect_from(|name| std::env::var(name).ok())
+    }
+
+    /// [`Identity::detect`] over any variable lookup (the host name still comes from the
+    /// operating system and `/etc/hostname`).
+    pub(crate) fn detect_from(env: impl Fn(&str) -> Option<String>) -> Self {
         let var = |names: &[&str]| {
             names
                 .iter()
-                .filter_map(|n| std::env::var(n).ok())
+                .filter_map(|n| env(n))
                 .map(|v| v.trim().to_owned())
                 .find(|v| !v.is_empty())
         };

@@ -1,17 +1,6 @@
 //! Value scrubbing: what the allowlist lets through is still cleaned of secrets, personal paths
 //! and personal data, and cut to size, before it is recorded.
 //!
-//! ```
-//! use azsdk_telemetry::sanitize::{scrub, scrub_limited, limits};
-//! assert_eq!(scrub("Python"), "Python");
-//! assert_eq!(
-//!     scrub("auth failed: Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"),
-//!     "auth failed: Authorization: Bearer [REDACTED]"
-//! );
-//! let msg = scrub_limited("could not reach 20.42.65.1 as ops@contoso.com", limits::ERROR_MESSAGE_MAX_BYTES);
-//! assert_eq!(msg, "could not reach [IP] as [EMAIL]");
-//! ```
-//!
 //! # Replacement tokens
 //!
 //! Fixed strings that reveal neither a prefix nor the length of what they replaced:
@@ -51,69 +40,36 @@ use std::borrow::Cow;
 use std::sync::OnceLock;
 
 mod identity;
-pub mod limits;
+pub(crate) mod limits;
 mod paths;
 mod pii;
 mod rules;
 mod scrubber;
 mod shape;
+#[cfg(test)]
+mod tests;
 mod truncate;
 
-pub use identity::COMMON_NAMES;
-pub use scrubber::{Scrubber, ScrubberBuilder};
-pub use truncate::{truncate_bytes, truncate_chars};
+pub(crate) use scrubber::Scrubber;
+pub(crate) use truncate::{truncate_bytes, truncate_chars};
 
 /// Replaces a secret.
-///
-/// ```
-/// use azsdk_telemetry::sanitize::{scrub, REDACTED};
-/// assert_eq!(scrub("token: ghp_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5"), format!("token: {REDACTED}"));
-/// ```
-pub const REDACTED: &str = "[REDACTED]";
+pub(crate) const REDACTED: &str = "[REDACTED]";
 
 /// Replaces an absolute path, or the part of it above the repository.
-///
-/// ```
-/// use azsdk_telemetry::sanitize::{scrub, PATH};
-/// assert_eq!(scrub("/var/cache/app/state.db"), PATH);
-/// assert_eq!(scrub("/home/u1/specs/specification/ai"), "[PATH]/specification/ai");
-/// ```
-pub const PATH: &str = "[PATH]";
+pub(crate) const PATH: &str = "[PATH]";
 
 /// Replaces an e-mail address.
-///
-/// ```
-/// use azsdk_telemetry::sanitize::{scrub, EMAIL};
-/// assert_eq!(scrub("jane@contoso.com"), EMAIL);
-/// ```
-pub const EMAIL: &str = "[EMAIL]";
+pub(crate) const EMAIL: &str = "[EMAIL]";
 
 /// Replaces a public IP address.
-///
-/// ```
-/// use azsdk_telemetry::sanitize::{scrub, IP};
-/// assert_eq!(scrub("8.8.8.8"), IP);
-/// assert_eq!(scrub("10.1.2.3"), "10.1.2.3");
-/// ```
-pub const IP: &str = "[IP]";
+pub(crate) const IP: &str = "[IP]";
 
 /// Replaces the user name.
-///
-/// ```
-/// use azsdk_telemetry::sanitize::{Scrubber, USER};
-/// let s = Scrubber::builder().detect_identity(false).user_name("mallory").build();
-/// assert_eq!(s.scrub("Mallory"), USER);
-/// ```
-pub const USER: &str = "[USER]";
+pub(crate) const USER: &str = "[USER]";
 
 /// Replaces the host name.
-///
-/// ```
-/// use azsdk_telemetry::sanitize::{Scrubber, HOST};
-/// let s = Scrubber::builder().detect_identity(false).host_name("devbox-42").build();
-/// assert_eq!(s.scrub("devbox-42"), HOST);
-/// ```
-pub const HOST: &str = "[HOST]";
+pub(crate) const HOST: &str = "[HOST]";
 
 /// A byte range of the text to replace.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -148,14 +104,7 @@ pub(crate) fn prepare() {
 
 /// Scrubs secrets, personal paths, e-mails, public IPs, user and host names with the
 /// process-wide scrubber. Borrowed when nothing matched (the common case does not allocate).
-///
-/// ```
-/// use azsdk_telemetry::sanitize::scrub;
-/// use std::borrow::Cow;
-/// assert!(matches!(scrub("storage"), Cow::Borrowed("storage")));
-/// assert_eq!(scrub("password=hunter2; retry"), "password=[REDACTED]; retry");
-/// ```
-pub fn scrub(input: &str) -> Cow<'_, str> {
+pub(crate) fn scrub(input: &str) -> Cow<'_, str> {
     default_scrubber().scrub(input)
 }
 
@@ -181,15 +130,7 @@ const SCAN_SAFETY_BYTES: usize = 5 * 4096;
 /// scrubbed, when that provably yields the same first `max_bytes`: the result of the prefix is
 /// used only if it is at least `max_bytes + 20 KiB` long, so that whatever the cut at the end
 /// of the prefix did lies beyond what is kept; otherwise the whole input is scrubbed.
-///
-/// ```
-/// use azsdk_telemetry::sanitize::scrub_limited;
-/// let msg = format!("{} secret=abcdef123456", "é".repeat(600));
-/// let out = scrub_limited(&msg, 1024);
-/// assert!(out.len() <= 1024);
-/// assert!(!out.contains("abcdef"));
-/// ```
-pub fn scrub_limited(input: &str, max_bytes: usize) -> Cow<'_, str> {
+pub(crate) fn scrub_limited(input: &str, max_bytes: usize) -> Cow<'_, str> {
     scrub_limited_with(default_scrubber(), input, max_bytes)
 }
 
@@ -218,18 +159,5 @@ fn cut(s: Cow<'_, str>, max_bytes: usize) -> Cow<'_, str> {
             o.truncate(n);
             Cow::Owned(o)
         }
-    }
-}
-
-impl Scrubber {
-    /// Like [`scrub_limited`], with this scrubber.
-    ///
-    /// ```
-    /// use azsdk_telemetry::sanitize::Scrubber;
-    /// let s = Scrubber::builder().detect_identity(false).build();
-    /// assert_eq!(s.scrub_limited("token=abc123xyz and more", 12), "token=[REDAC");
-    /// ```
-    pub fn scrub_limited<'a>(&self, input: &'a str, max_bytes: usize) -> Cow<'a, str> {
-        scrub_limited_with(self, input, max_bytes)
     }
 }

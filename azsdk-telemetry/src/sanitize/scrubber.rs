@@ -113,14 +113,7 @@ impl Hits {
 ///
 /// Build one with [`Scrubber::builder`]; most code uses the process-wide
 /// [`scrub`](super::scrub) instead.
-///
-/// ```
-/// use azsdk_telemetry::sanitize::Scrubber;
-/// let s = Scrubber::builder().detect_identity(false).user_name("jdoe").build();
-/// assert_eq!(s.scrub("jdoe's token=hunter2"), "[USER]'s token=[REDACTED]");
-/// assert!(matches!(s.scrub("Python"), std::borrow::Cow::Borrowed(_)));
-/// ```
-pub struct Scrubber {
+pub(crate) struct Scrubber {
     prefilter: DFA,
     triggers: Vec<Trigger>,
     identity: IdentityMatcher,
@@ -137,23 +130,8 @@ impl std::fmt::Debug for Scrubber {
 
 /// Configures a [`Scrubber`]. By default the identity (user name, host name, home directory)
 /// is read from the environment; any value set here replaces the detected one.
-///
-/// ```
-/// use azsdk_telemetry::sanitize::Scrubber;
-/// let s = Scrubber::builder()
-///     .detect_identity(false)
-///     .user_name("alice")
-///     .host_name("alice-laptop.contoso.com")
-///     .home_dir("/home/alice")
-///     .build();
-/// assert_eq!(s.scrub("alice@alice-laptop"), "[USER]@[HOST]");
-/// assert_eq!(
-///     s.scrub("/home/alice/specs/specification/ai"),
-///     "[PATH]/specification/ai"
-/// );
-/// ```
 #[derive(Clone, Debug)]
-pub struct ScrubberBuilder {
+pub(crate) struct ScrubberBuilder {
     detect: bool,
     user_name: Option<String>,
     host_name: Option<String>,
@@ -162,62 +140,36 @@ pub struct ScrubberBuilder {
 
 impl ScrubberBuilder {
     /// Sets the user name to remove (whole words, case-insensitive).
-    ///
-    /// ```
-    /// # use azsdk_telemetry::sanitize::Scrubber;
-    /// let s = Scrubber::builder().detect_identity(false).user_name("jdoe").build();
-    /// assert_eq!(s.scrub("by JDoe"), "by [USER]");
-    /// ```
-    pub fn user_name(mut self, name: impl Into<String>) -> Self {
+    #[cfg(any(test, fuzzing))]
+    pub(crate) fn user_name(mut self, name: impl Into<String>) -> Self {
         self.user_name = Some(name.into());
         self
     }
 
     /// Sets the host name to remove (also by its first label).
-    ///
-    /// ```
-    /// # use azsdk_telemetry::sanitize::Scrubber;
-    /// let s = Scrubber::builder().detect_identity(false).host_name("buildbox7.corp").build();
-    /// assert_eq!(s.scrub("on buildbox7"), "on [HOST]");
-    /// ```
-    pub fn host_name(mut self, name: impl Into<String>) -> Self {
+    #[cfg(any(test, fuzzing))]
+    pub(crate) fn host_name(mut self, name: impl Into<String>) -> Self {
         self.host_name = Some(name.into());
         self
     }
 
     /// Sets the home directory, recognised even when it contains spaces.
-    ///
-    /// ```
-    /// # use azsdk_telemetry::sanitize::Scrubber;
-    /// let s = Scrubber::builder().detect_identity(false).home_dir(r"C:\Users\Jane Doe").build();
-    /// assert_eq!(s.scrub(r"C:\Users\Jane Doe\repo\sdk\x"), r"[PATH]\sdk\x");
-    /// ```
-    pub fn home_dir(mut self, dir: impl Into<String>) -> Self {
+    #[cfg(any(test, fuzzing))]
+    pub(crate) fn home_dir(mut self, dir: impl Into<String>) -> Self {
         self.home_dir = Some(dir.into());
         self
     }
 
     /// Whether to read the identity from the environment for values not set explicitly
     /// (default `true`). Tests turn it off to be deterministic.
-    ///
-    /// ```
-    /// # use azsdk_telemetry::sanitize::Scrubber;
-    /// let s = Scrubber::builder().detect_identity(false).build();
-    /// assert_eq!(s.scrub("plain text"), "plain text");
-    /// ```
-    pub fn detect_identity(mut self, detect: bool) -> Self {
+    #[cfg(any(test, fuzzing))]
+    pub(crate) fn detect_identity(mut self, detect: bool) -> Self {
         self.detect = detect;
         self
     }
 
     /// Builds the scrubber. The shared rule set is compiled on first use, once per process.
-    ///
-    /// ```
-    /// # use azsdk_telemetry::sanitize::Scrubber;
-    /// let s = Scrubber::builder().build();
-    /// assert_eq!(s.scrub("AccountKey=abc123def456"), "AccountKey=[REDACTED]");
-    /// ```
-    pub fn build(self) -> Scrubber {
+    pub(crate) fn build(self) -> Scrubber {
         let detected = if self.detect {
             Identity::detect()
         } else {
@@ -285,15 +237,24 @@ fn prefilter_literals(identity: &IdentityMatcher) -> (Vec<String>, Vec<Trigger>)
 }
 
 impl Scrubber {
+    /// A scrubber with a fixed identity (user `alice` on `alice-laptop.contoso.com`, home
+    /// `/home/alice`), so that tests and fuzz runs give the same output on any machine.
+    #[cfg(any(test, fuzzing))]
+    pub(crate) fn fixed() -> &'static Scrubber {
+        static S: std::sync::OnceLock<Scrubber> = std::sync::OnceLock::new();
+        S.get_or_init(|| {
+            Scrubber::builder()
+                .detect_identity(false)
+                .user_name("alice")
+                .host_name("alice-laptop.contoso.com")
+                .home_dir("/home/alice")
+                .build()
+        })
+    }
+
     /// A builder with the default rules, reading the identity from the environment unless
     /// told otherwise.
-    ///
-    /// ```
-    /// use azsdk_telemetry::sanitize::Scrubber;
-    /// let s = Scrubber::builder().detect_identity(false).build();
-    /// assert_eq!(s.scrub("mail bob@contoso.com"), "mail [EMAIL]");
-    /// ```
-    pub fn builder() -> ScrubberBuilder {
+    pub(crate) fn builder() -> ScrubberBuilder {
         ScrubberBuilder {
             detect: true,
             user_name: None,
@@ -305,17 +266,7 @@ impl Scrubber {
     /// Removes secrets, personal paths, e-mail addresses, public IP addresses, and this
     /// scrubber's user and host names from `input`. Returns `Cow::Borrowed` (no allocation)
     /// when nothing was found, which is the common case.
-    ///
-    /// ```
-    /// use azsdk_telemetry::sanitize::Scrubber;
-    /// let s = Scrubber::builder().detect_identity(false).build();
-    /// assert_eq!(
-    ///     s.scrub("DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=c2VjcmV0a2V5MTIzNDU2Nzg5MA==;EndpointSuffix=core.windows.net"),
-    ///     "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=[REDACTED];EndpointSuffix=core.windows.net"
-    /// );
-    /// assert_eq!(s.scrub("2025-09-01"), "2025-09-01");
-    /// ```
-    pub fn scrub<'a>(&self, input: &'a str) -> Cow<'a, str> {
+    pub(crate) fn scrub<'a>(&self, input: &'a str) -> Cow<'a, str> {
         let mut cur = match self.scrub_once(input) {
             Cow::Borrowed(b) => return Cow::Borrowed(b),
             Cow::Owned(o) => o,
@@ -545,6 +496,27 @@ mod tests {
 
     fn s() -> Scrubber {
         Scrubber::builder().detect_identity(false).build()
+    }
+
+    #[test]
+    fn configured_identity_is_removed() {
+        let user = Scrubber::builder()
+            .detect_identity(false)
+            .user_name("jdoe")
+            .build();
+        assert_eq!(user.scrub("by JDoe"), "by [USER]");
+        let host = Scrubber::builder()
+            .detect_identity(false)
+            .host_name("buildbox7.corp")
+            .build();
+        assert_eq!(host.scrub("on buildbox7"), "on [HOST]");
+        let home = Scrubber::builder()
+            .detect_identity(false)
+            .home_dir(r"C:\Users\Jane Doe")
+            .build();
+        assert_eq!(home.scrub(r"C:\Users\Jane Doe\repo\sdk\x"), r"[PATH]\sdk\x");
+        let none = Scrubber::builder().detect_identity(false).build();
+        assert_eq!(none.scrub("plain text"), "plain text");
     }
 
     #[test]

@@ -1,14 +1,7 @@
 //! Cutting strings to a size without splitting a UTF-8 character.
 
 /// The longest prefix of `s` that is at most `max_bytes` bytes and ends on a char boundary.
-///
-/// ```
-/// use azsdk_telemetry::sanitize::truncate_bytes;
-/// assert_eq!(truncate_bytes("héllo", 2), "h"); // 'é' is two bytes and would not fit whole
-/// assert_eq!(truncate_bytes("héllo", 3), "hé");
-/// assert_eq!(truncate_bytes("abc", 10), "abc");
-/// ```
-pub fn truncate_bytes(s: &str, max_bytes: usize) -> &str {
+pub(crate) fn truncate_bytes(s: &str, max_bytes: usize) -> &str {
     if s.len() <= max_bytes {
         return s;
     }
@@ -21,13 +14,7 @@ pub fn truncate_bytes(s: &str, max_bytes: usize) -> &str {
 }
 
 /// The prefix of `s` made of its first `max_chars` chars (Unicode scalar values).
-///
-/// ```
-/// use azsdk_telemetry::sanitize::truncate_chars;
-/// assert_eq!(truncate_chars("日本語テキスト", 3), "日本語");
-/// assert_eq!(truncate_chars("ab", 5), "ab");
-/// ```
-pub fn truncate_chars(s: &str, max_chars: usize) -> &str {
+pub(crate) fn truncate_chars(s: &str, max_chars: usize) -> &str {
     if s.len() <= max_chars {
         // Fewer bytes than the limit means fewer chars too.
         return s;

@@ -30,12 +30,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use azsdk_telemetry::config::{self, OptOut, Settings};
-use azsdk_telemetry::context::{AGENT_INVOKED, DIRECT};
-use azsdk_telemetry::export::{ExportConfig, ExportStats, HttpSink, JsonlSink, Sink, SinkStats};
-use azsdk_telemetry::lifecycle::SessionKind;
 use azsdk_telemetry::{
-    BuildError, ConnectionString, PendingRecord, TelemetryBuilder, TelemetryHandle, TelemetryLayer,
+    BuildError, ConnectionString, ExportConfig, ExportStats, HttpSink, JsonlSink, OptOut,
+    PendingRecord, SessionKind, Sink, SinkStats, TelemetryBuilder, TelemetryHandle, TelemetryLayer,
+    EXECUTION_AGENT_INVOKED, EXECUTION_DIRECT,
 };
 use azsdk_telemetry_report::render::Format;
 use azsdk_telemetry_report::{Loader, Report, ReportError};
@@ -164,10 +162,7 @@ pub enum DemoOutcome {
 /// Why telemetry is off for `azsdk` on this machine, if it is: the opt-out
 /// variables, then the settings file (`azsdk config set telemetry.enabled false`).
 pub fn opt_out() -> Option<OptOut> {
-    config::opt_out_from_env().or_else(|| {
-        let dir = config::state_dir(APP_NAME)?;
-        (Settings::load(&dir).telemetry_enabled() == Some(false)).then_some(OptOut::Settings)
-    })
+    TelemetryLayer::builder().app_name(APP_NAME).opt_out()
 }
 
 /// Runs the demo; notes for people (where the data goes, the exporter's
@@ -513,8 +508,8 @@ impl World<'_> {
         state: PathBuf,
     ) -> TelemetryBuilder {
         let (mode, session) = match surface {
-            Surface::Cli { .. } => (DIRECT, SessionKind::cli()),
-            Surface::Mcp { .. } => (AGENT_INVOKED, SessionKind::Process),
+            Surface::Cli { .. } => (EXECUTION_DIRECT, SessionKind::cli()),
+            Surface::Mcp { .. } => (EXECUTION_AGENT_INVOKED, SessionKind::Process),
         };
         TelemetryLayer::builder()
             .ignore_environment()

@@ -2,7 +2,7 @@
 //! habits. Everything is drawn from the seed; nothing is read from this
 //! machine.
 
-use azsdk_telemetry::context::{mac_address_hash, sha256_hex};
+use azsdk_telemetry::{mac_address_hash, sha256_hex};
 use azsdk_telemetry::{AgentInfo, ClientInfo, Platform};
 
 use crate::args::{Language, PlaneType};

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use azsdk_telemetry::classify::Classification;
+use azsdk_telemetry::Classification;
 use azsdk_telemetry::{telemetry_tool, ToolResponse};
 
 use super::{check_service, Toolbox};
