@@ -26,6 +26,8 @@ const TARGET: &str = "azsdk_telemetry::export";
 const QUOTA_PAUSE: Duration = Duration::from_secs(5 * 60);
 /// How long sending pauses after a 401 or 403 (the credentials are refused).
 const AUTH_PAUSE: Duration = Duration::from_secs(60);
+/// Most spool files resent in one request (and, in the background, per batch interval).
+const SPOOL_FILES_PER_STEP: usize = 16;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ControlKind {
@@ -505,53 +507,88 @@ impl Worker {
         }
     }
 
-    /// Resends the oldest spool file (by `deadline`, if any). Returns whether a file was
-    /// delivered whole, so a caller with time left may go on with the next.
+    /// Resends the oldest spool files, up to [`SPOOL_FILES_PER_STEP`] of them and one
+    /// batch of items, in one request (by `deadline`, if any). Returns whether they were
+    /// delivered whole, so a caller with time left may go on with the next. In the
+    /// background the next step waits a batch interval: the drain's rate is bounded and the
+    /// process's own batches go first.
     async fn resend_from_spool(&mut self, deadline: Option<Instant>) -> bool {
         let interval = self.spool_interval;
-        let now = Instant::now();
+        let max_batch = self.max_batch;
         let Some(spool) = self.spool.as_mut() else {
             return false;
         };
-        let Some(file) = spool.next_file() else {
-            self.next_spool_try = now + interval;
+        let (mut files, mut lines) = (Vec::new(), Vec::new());
+        while files.len() < SPOOL_FILES_PER_STEP {
+            let Some(file) = spool.next_file() else {
+                break;
+            };
+            match spool.read(&file) {
+                // Read later: this step's batch is full.
+                Some(items) if !lines.is_empty() && lines.len() + items.len() > max_batch => {
+                    spool.requeue(file);
+                    break;
+                }
+                Some(items) => {
+                    lines.extend(items);
+                    files.push(file);
+                }
+                None if file.path.exists() => {
+                    spool.requeue(file);
+                    break;
+                }
+                None => {}
+            }
+        }
+        if files.is_empty() {
+            self.next_spool_try = Instant::now() + interval;
             self.spool_backoff = interval;
             return false;
-        };
-        let Some(items) = spool.read(&file) else {
-            self.next_spool_try = if file.path.exists() {
-                spool.requeue(file);
-                now + self.spool_backoff
-            } else {
-                now
-            };
-            return false;
-        };
-        if items.is_empty() {
-            spool.remove(&file);
-            return true;
         }
-        let total = items.len();
-        let items = Batch::from_lines(items.iter().map(|line| &line[..]));
-        let left = self.deliver(items, Origin::Spool, deadline).await;
+        let total = lines.len();
+        let items = Batch::from_lines(lines.iter().map(|line| &line[..]));
+        let left = if total == 0 {
+            items
+        } else {
+            self.deliver(items, Origin::Spool, deadline).await
+        };
         let Some(spool) = self.spool.as_mut() else {
             return false;
         };
         if left.is_empty() {
-            spool.remove(&file);
-            self.next_spool_try = Instant::now();
-            self.spool_backoff = interval;
-            true
-        } else {
-            if left.len() < total {
-                if let Err(e) = spool.rewrite(&file, left.lines()) {
-                    tracing::warn!(target: TARGET, error = %e, "could not rewrite a spool file");
-                }
+            for file in &files {
+                spool.remove(file);
             }
-            spool.requeue(file);
-            self.next_spool_try = Instant::now() + self.spool_backoff;
-            self.spool_backoff = (self.spool_backoff * 2).min(interval * 10);
-            false
+            self.next_spool_try = match deadline {
+                Some(_) => Instant::now(),
+                None => Instant::now() + self.max_batch_age,
+            };
+            self.spool_backoff = interval;
+            return true;
         }
+        // What is left goes back into the oldest file; the others, delivered, are removed.
+        // If that rewrite fails every file stays: resent twice rather than lost.
+        let mut files = files.into_iter();
+        let first = files.next();
+        let kept = left.len() == total
+            || first.as_ref().is_some_and(|first| {
+                spool
+                    .rewrite(first, left.lines())
+                    .inspect_err(|e| tracing::warn!(target: TARGET, error = %e, "could not rewrite a spool file"))
+                    .is_err()
+            });
+        for file in files {
+            if kept {
+                spool.requeue(file);
+            } else {
+                spool.remove(&file);
+            }
+        }
+        if let Some(first) = first {
+            spool.requeue(first);
+        }
+        self.next_spool_try = Instant::now() + self.spool_backoff;
+        self.spool_backoff = (self.spool_backoff * 2).min(interval * 10);
+        false
     }
 }
