@@ -4,38 +4,20 @@
 //! run delivers every tool call of the earlier runs exactly once (by id, as the envelope
 //! log of each run wrote them).
 
-use std::collections::BTreeMap;
+mod common;
+
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use azsdk_telemetry_testkit::server::Fault;
 use azsdk_telemetry_testkit::{IngestionServer, Mode, TEST_INSTRUMENTATION_KEY};
-
-const CLEARED: [&str; 7] = [
-    "APPLICATIONINSIGHTS_CONNECTION_STRING",
-    "AZSDK_TELEMETRY_ENABLED",
-    "AZSDK_TELEMETRY_JSONL",
-    "AZSDK_TELEMETRY_LOG",
-    "DO_NOT_TRACK",
-    "AZSDK_SIMULATE",
-    "CI",
-];
-
-const VERIFY: [&str; 3] = ["verify-setup", "--languages", "Python"];
+use common::{logged, tool_calls, verify};
 
 /// Runs one command with its state in `dir`, sending to `connection_string` and appending
 /// each envelope it writes to `log`: how long it took.
 fn timed_run(dir: &Path, log: &Path, connection_string: &str, opted_out: bool) -> Duration {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_azsdk"));
-    command.args(VERIFY).env("AZSDK_TELEMETRY_DIR", dir);
-    for name in CLEARED {
-        command.env_remove(name);
-    }
-    command
-        .env("APPLICATIONINSIGHTS_CONNECTION_STRING", connection_string)
-        .env("AZSDK_TELEMETRY_LOG", log);
+    let mut command = verify(dir, log, connection_string);
     if opted_out {
         command.env("AZSDK_TELEMETRY_ENABLED", "false");
     }
@@ -97,18 +79,6 @@ fn unresolvable() -> String {
     )
 }
 
-/// How many times each `ToolExecuted` in `envelopes` appears, by its `eventId`.
-fn tool_calls<'a>(
-    envelopes: impl Iterator<Item = &'a serde_json::Value>,
-) -> BTreeMap<String, usize> {
-    let mut calls = BTreeMap::new();
-    for envelope in envelopes.filter(|e| e["data"]["baseData"]["name"] == "ToolExecuted") {
-        let id = envelope["data"]["baseData"]["properties"]["eventId"].to_string();
-        *calls.entry(id).or_default() += 1;
-    }
-    calls
-}
-
 #[test]
 fn a_command_exits_within_its_budget_on_a_bad_network_and_a_healthy_run_delivers_the_rest() {
     let dir = tempfile::tempdir().unwrap();
@@ -146,19 +116,14 @@ fn a_command_exits_within_its_budget_on_a_bad_network_and_a_healthy_run_delivers
     // every call of the earlier runs arrives, none twice.
     let server = IngestionServer::start();
     run(&server.connection_string(), false);
-    let written: Vec<serde_json::Value> = std::fs::read_to_string(&log)
-        .unwrap()
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect();
-    let expected = tool_calls(written.iter());
+    let expected = tool_calls(&logged(&log));
     assert_eq!(
         expected.len(),
         13,
         "12 bad-network runs and the healthy one"
     );
     assert!(expected.values().all(|&n| n == 1), "{expected:?}");
-    let delivered = tool_calls(server.received().iter());
+    let delivered = tool_calls(&server.received());
     eprintln!(
         "delivered by one healthy run: {} of {} calls",
         delivered.len(),

@@ -101,6 +101,10 @@ pub(crate) struct Worker {
     paused_until: Option<Instant>,
     /// A 401/403 was logged: the process says it once.
     auth_logged: bool,
+    /// How long the last answered request took: a request is not started with less than
+    /// twice that left before its deadline, since an answer lost at the deadline means
+    /// items spooled that the service may have accepted (sent twice).
+    round_trip: Duration,
     log: Option<super::log::LogWriter>,
     last_send: Arc<super::LastSendCell>,
 }
@@ -175,6 +179,7 @@ impl Worker {
             degraded: false,
             paused_until: None,
             auth_logged: false,
+            round_trip: Duration::ZERO,
             log,
             last_send,
         }
@@ -383,7 +388,8 @@ impl Worker {
                 self.retry.max_attempts
             };
             let now = Instant::now();
-            if self.paused_until.is_some_and(|p| p > now) || deadline.is_some_and(|d| d <= now) {
+            let too_late = deadline.is_some_and(|d| d <= now + self.round_trip * 2);
+            if self.paused_until.is_some_and(|p| p > now) || too_late {
                 break;
             }
             if attempt > 0 {
@@ -394,6 +400,7 @@ impl Worker {
             let Ok(body) = items.gzip() else {
                 break;
             };
+            let posted = Instant::now();
             let answer = race(
                 self.transport.post(body),
                 &mut self.control,
@@ -410,6 +417,7 @@ impl Worker {
                     None
                 }
                 Some(Ok(a)) => {
+                    self.round_trip = posted.elapsed();
                     self.last_send.answered(items.len(), a.status);
                     let o = classify(a.status, &a.body, items.len());
                     let c = &self.counters;
