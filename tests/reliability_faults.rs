@@ -563,16 +563,7 @@ fn down_with_spool() -> Outcome {
     assert_eq!((stats.spooled, stats.sent), (200, 0), "{stats:#?}");
     assert_eq!(server.received_count(), 0);
     // The next process delivers what was spooled, exactly once.
-    server.set_mode(Mode::Normal);
-    let (_sender, handle) = start(spool_config(&server, dir.path()));
-    wait_delivered(&server, 200, Duration::from_secs(5));
-    let delivered = exactly_once(&server, 0..200);
-    assert!(wait_until(Duration::from_secs(2), || spool_files(
-        dir.path()
-    )
-    .is_empty()));
-    let next = timed_shutdown(handle, Duration::from_secs(2), &mut worst);
-    assert_eq!(next.spool.resent, 200);
+    let delivered = next_start_delivers(dir.path(), 200);
     outcome(
         &stats,
         delivered,
@@ -606,7 +597,27 @@ fn connection_refused() -> Outcome {
     send_ids(&sender, 0..50);
     let stats = timed_shutdown(handle, Duration::from_secs(2), &mut worst);
     assert_eq!(stats.spooled, 50, "{stats:#?}");
-    outcome(&stats, 0, worst, "spooled, counted")
+    let delivered = next_start_delivers(dir.path(), 50);
+    outcome(
+        &stats,
+        delivered,
+        worst,
+        "spooled; the next start delivered each once",
+    )
+}
+
+/// A later process on a healthy endpoint, with the spool in `dir`, delivers ids `0..n`
+/// each once and empties the spool: how many arrived.
+fn next_start_delivers(dir: &Path, n: u64) -> usize {
+    let server = IngestionServer::start();
+    let (_sender, handle) = start(spool_config(&server, dir));
+    wait_delivered(&server, n as usize, Duration::from_secs(5));
+    let delivered = exactly_once(&server, 0..n);
+    assert!(wait_until(Duration::from_secs(2), || spool_files(dir).is_empty()));
+    let mut worst = Duration::ZERO;
+    let next = timed_shutdown(handle, Duration::from_secs(2), &mut worst);
+    assert_eq!(next.spool.resent, n, "{next:#?}");
+    delivered
 }
 
 fn flapping_drops() -> Outcome {
@@ -862,15 +873,27 @@ fn blackhole() -> Outcome {
             h.lock().unwrap().push(s);
         }
     });
-    let cfg =
-        common::config_for(&loopback_cs(port)).with_request_timeout(Duration::from_millis(200));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = common::config_for(&loopback_cs(port))
+        .with_request_timeout(Duration::from_millis(200))
+        .with_spool_dir(dir.path());
     let mut worst = Duration::ZERO;
     let (sender, handle) = start(cfg);
     send_ids(&sender, 0..30);
     timed_flush(&handle, Duration::from_millis(800), &mut worst);
     let stats = timed_shutdown(handle, Duration::from_secs(1), &mut worst);
-    assert_eq!(stats.dropped.retries_exhausted, 30, "{stats:#?}");
-    outcome(&stats, 0, worst, "timed out, counted (no spool)")
+    assert_eq!(
+        (stats.spooled, stats.dropped.total()),
+        (30, 0),
+        "{stats:#?}"
+    );
+    let delivered = next_start_delivers(dir.path(), 30);
+    outcome(
+        &stats,
+        delivered,
+        worst,
+        "timed out, spooled; the next start delivered each once",
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
