@@ -1596,25 +1596,50 @@ fn pipeline_down_then_up() -> Outcome {
 fn pipeline_state_dir_unusable() -> Outcome {
     let server = IngestionServer::start();
     let parent = tempfile::tempdir().unwrap();
-    let state = parent.path().join("state");
-    std::fs::write(&state, b"a file where the state directory should be").unwrap();
-    // Telemetry must never be the reason a tool fails: the layer still builds and sends.
-    let (layer, handle) = pipeline_layer(&server, &state);
+    let file = parent.path().join("state");
+    std::fs::write(&file, b"a file where the state directory should be").unwrap();
+    // A state directory below a regular file can never be created.
+    let state = file.join("below");
+    let warnings = Warnings::default();
+    let subscriber = tracing::Dispatch::new(tracing_subscriber::registry().with(warnings.clone()));
+    // Telemetry must never be the reason a tool fails: the layer still builds and sends,
+    // from memory only, and says so once.
+    let (layer, handle) =
+        tracing::dispatcher::with_default(&subscriber, || pipeline_layer(&server, &state));
     let guard = tracing_subscriber::registry().with(layer).set_default();
     for n in 1..=10 {
         let _ = probe_tool(ToolArgs { n });
     }
     drop(guard);
     assert!(server.wait_for(10, Duration::from_secs(5)));
+    let status = handle.status();
+    let spool = status.spool.clone().expect("the spool it would use");
+    assert!(spool.unavailable.is_some(), "{status:?}");
+    assert!(
+        status
+            .to_string()
+            .contains("spool: unavailable, memory only"),
+        "{status}"
+    );
     let stats = handle.export_stats().unwrap();
     let t = Instant::now();
-    assert!(handle.shutdown(Duration::from_secs(2)));
+    let shut =
+        tracing::dispatcher::with_default(&subscriber, || handle.shutdown(Duration::from_secs(2)));
+    assert!(shut);
+    let warned = warnings.taken();
+    assert_eq!(warned.len(), 1, "one warning: {warned:?}");
+    assert!(warned[0].contains("without a spool"), "{warned:?}");
+    assert_eq!(
+        std::fs::read_dir(parent.path()).unwrap().count(),
+        1,
+        "nothing created"
+    );
     Outcome {
         emitted: 10,
         delivered: server.received_count(),
         spooled: stats.spooled,
         dropped: stats.dropped.total(),
         worst_wait: t.elapsed(),
-        note: "builds without a spool, delivers".into(),
+        note: "builds without a spool (one warning, the status says so), delivers".into(),
     }
 }
