@@ -9,7 +9,7 @@ use std::process::Command;
 use serde_json::Value;
 
 /// Variables of the developer's environment that would change where telemetry goes.
-const CLEARED: [&str; 7] = [
+pub const CLEARED: [&str; 7] = [
     "APPLICATIONINSIGHTS_CONNECTION_STRING",
     "AZSDK_TELEMETRY_ENABLED",
     "AZSDK_TELEMETRY_JSONL",
