@@ -523,7 +523,9 @@ impl Worker {
     async fn resend_from_spool(&mut self, deadline: Option<Instant>) -> bool {
         let interval = self.spool_interval;
         let max_batch = self.max_batch;
-        let Some(spool) = self.spool.as_mut() else {
+        // No claims and reads for a request `deliver` would not start.
+        let too_late = deadline.is_some_and(|d| d <= Instant::now() + self.round_trip * 2);
+        let Some(spool) = self.spool.as_mut().filter(|_| !too_late) else {
             return false;
         };
         let (mut files, mut lines) = (Vec::new(), Vec::new());
