@@ -359,3 +359,67 @@ fn eight_processes_draining_one_spool_send_each_event_once() {
     );
     assert!(spool_files(dir.path()).is_empty());
 }
+
+/// A process that finds a large spool drains it in the background at a bounded rate: at
+/// most 16 files per request and one request per batch interval, while its own events go
+/// out as if the spool were empty; in the end every file is delivered, each event once.
+#[test]
+fn a_large_spool_drains_in_the_background_at_a_bounded_rate() {
+    let server = IngestionServer::start();
+    server.set_mode(Mode::Down);
+    let dir = tempfile::tempdir().unwrap();
+    let (sender, handle) = start(config(&server).with_max_batch(5).with_spool_dir(dir.path()));
+    send_ids(&sender, 0..200);
+    assert!(handle.shutdown(WAIT).completed);
+    assert_eq!(spool_files(dir.path()).len(), 40, "a file per batch of 5");
+
+    server.set_mode(Mode::Normal);
+    let interval = Duration::from_millis(300);
+    let started = Instant::now();
+    let (sender, handle) = start(
+        config(&server)
+            .with_max_batch_age(interval)
+            .with_spool_dir(dir.path()),
+    );
+    send_ids(&sender, 1000..1001);
+    assert!(
+        server.wait_for(201, WAIT),
+        "{} of 201",
+        server.received_count()
+    );
+    assert!(wait_until(WAIT, || spool_files(dir.path()).is_empty()));
+    assert_exactly_once(&server.received(), (0..200).chain(1000..1001));
+
+    let requests = server.requests();
+    let spooled: Vec<_> = requests
+        .iter()
+        .filter(|r| id_counts(&r.items).keys().all(|&id| id < 1000))
+        .collect();
+    let own = requests
+        .iter()
+        .find(|r| id_counts(&r.items).contains_key(&1000))
+        .expect("the live event was sent");
+    assert!(
+        spooled.iter().all(|r| r.items.len() <= 16 * 5),
+        "at most 16 files a request: {:?}",
+        spooled.iter().map(|r| r.items.len()).collect::<Vec<_>>()
+    );
+    assert!(spooled.len() >= 3, "40 files take 3 requests or more");
+    let gaps: Vec<_> = spooled.windows(2).map(|w| w[1].at - w[0].at).collect();
+    assert!(
+        gaps.iter()
+            .all(|gap| *gap >= interval - Duration::from_millis(50)),
+        "a batch interval between drain requests: {gaps:?}"
+    );
+    assert!(
+        own.at < spooled.last().unwrap().at,
+        "the live event did not wait for the drain"
+    );
+    assert!(
+        own.at - started < interval + Duration::from_secs(1),
+        "the live event went out in its own batch interval: {:?}",
+        own.at - started
+    );
+    assert!(handle.shutdown(WAIT).completed);
+    drop(sender);
+}

@@ -563,16 +563,7 @@ fn down_with_spool() -> Outcome {
     assert_eq!((stats.spooled, stats.sent), (200, 0), "{stats:#?}");
     assert_eq!(server.received_count(), 0);
     // The next process delivers what was spooled, exactly once.
-    server.set_mode(Mode::Normal);
-    let (_sender, handle) = start(spool_config(&server, dir.path()));
-    wait_delivered(&server, 200, Duration::from_secs(5));
-    let delivered = exactly_once(&server, 0..200);
-    assert!(wait_until(Duration::from_secs(2), || spool_files(
-        dir.path()
-    )
-    .is_empty()));
-    let next = timed_shutdown(handle, Duration::from_secs(2), &mut worst);
-    assert_eq!(next.spool.resent, 200);
+    let delivered = next_start_delivers(dir.path(), 200);
     outcome(
         &stats,
         delivered,
@@ -606,7 +597,27 @@ fn connection_refused() -> Outcome {
     send_ids(&sender, 0..50);
     let stats = timed_shutdown(handle, Duration::from_secs(2), &mut worst);
     assert_eq!(stats.spooled, 50, "{stats:#?}");
-    outcome(&stats, 0, worst, "spooled, counted")
+    let delivered = next_start_delivers(dir.path(), 50);
+    outcome(
+        &stats,
+        delivered,
+        worst,
+        "spooled; the next start delivered each once",
+    )
+}
+
+/// A later process on a healthy endpoint, with the spool in `dir`, delivers ids `0..n`
+/// each once and empties the spool: how many arrived.
+fn next_start_delivers(dir: &Path, n: u64) -> usize {
+    let server = IngestionServer::start();
+    let (_sender, handle) = start(spool_config(&server, dir));
+    wait_delivered(&server, n as usize, Duration::from_secs(5));
+    let delivered = exactly_once(&server, 0..n);
+    assert!(wait_until(Duration::from_secs(2), || spool_files(dir).is_empty()));
+    let mut worst = Duration::ZERO;
+    let next = timed_shutdown(handle, Duration::from_secs(2), &mut worst);
+    assert_eq!(next.spool.resent, n, "{next:#?}");
+    delivered
 }
 
 fn flapping_drops() -> Outcome {
@@ -858,15 +869,27 @@ fn blackhole() -> Outcome {
             h.lock().unwrap().push(s);
         }
     });
-    let cfg =
-        common::config_for(&loopback_cs(port)).with_request_timeout(Duration::from_millis(200));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = common::config_for(&loopback_cs(port))
+        .with_request_timeout(Duration::from_millis(200))
+        .with_spool_dir(dir.path());
     let mut worst = Duration::ZERO;
     let (sender, handle) = start(cfg);
     send_ids(&sender, 0..30);
     timed_flush(&handle, Duration::from_millis(800), &mut worst);
     let stats = timed_shutdown(handle, Duration::from_secs(1), &mut worst);
-    assert_eq!(stats.dropped.retries_exhausted, 30, "{stats:#?}");
-    outcome(&stats, 0, worst, "timed out, counted (no spool)")
+    assert_eq!(
+        (stats.spooled, stats.dropped.total()),
+        (30, 0),
+        "{stats:#?}"
+    );
+    let delivered = next_start_delivers(dir.path(), 30);
+    outcome(
+        &stats,
+        delivered,
+        worst,
+        "timed out, spooled; the next start delivered each once",
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1569,25 +1592,50 @@ fn pipeline_down_then_up() -> Outcome {
 fn pipeline_state_dir_unusable() -> Outcome {
     let server = IngestionServer::start();
     let parent = tempfile::tempdir().unwrap();
-    let state = parent.path().join("state");
-    std::fs::write(&state, b"a file where the state directory should be").unwrap();
-    // Telemetry must never be the reason a tool fails: the layer still builds and sends.
-    let (layer, handle) = pipeline_layer(&server, &state);
+    let file = parent.path().join("state");
+    std::fs::write(&file, b"a file where the state directory should be").unwrap();
+    // A state directory below a regular file can never be created.
+    let state = file.join("below");
+    let warnings = Warnings::default();
+    let subscriber = tracing::Dispatch::new(tracing_subscriber::registry().with(warnings.clone()));
+    // Telemetry must never be the reason a tool fails: the layer still builds and sends,
+    // from memory only, and says so once.
+    let (layer, handle) =
+        tracing::dispatcher::with_default(&subscriber, || pipeline_layer(&server, &state));
     let guard = tracing_subscriber::registry().with(layer).set_default();
     for n in 1..=10 {
         let _ = probe_tool(ToolArgs { n });
     }
     drop(guard);
     assert!(server.wait_for(10, Duration::from_secs(5)));
+    let status = handle.status();
+    let spool = status.spool.clone().expect("the spool it would use");
+    assert!(spool.unavailable.is_some(), "{status:?}");
+    assert!(
+        status
+            .to_string()
+            .contains("spool: unavailable, memory only"),
+        "{status}"
+    );
     let stats = handle.export_stats().unwrap();
     let t = Instant::now();
-    assert!(handle.shutdown(Duration::from_secs(2)));
+    let shut =
+        tracing::dispatcher::with_default(&subscriber, || handle.shutdown(Duration::from_secs(2)));
+    assert!(shut);
+    let warned = warnings.taken();
+    assert_eq!(warned.len(), 1, "one warning: {warned:?}");
+    assert!(warned[0].contains("without a spool"), "{warned:?}");
+    assert_eq!(
+        std::fs::read_dir(parent.path()).unwrap().count(),
+        1,
+        "nothing created"
+    );
     Outcome {
         emitted: 10,
         delivered: server.received_count(),
         spooled: stats.spooled,
         dropped: stats.dropped.total(),
         worst_wait: t.elapsed(),
-        note: "builds without a spool, delivers".into(),
+        note: "builds without a spool (one warning, the status says so), delivers".into(),
     }
 }

@@ -324,3 +324,38 @@ fn the_demo_sends_to_application_insights_within_its_48_hours() {
         .count();
     assert_eq!(tool_calls, 40);
 }
+
+/// A state directory that cannot be created (below a regular file): the command works, its
+/// call goes out over HTTP from memory, no spool appears, and the status says why.
+#[test]
+fn an_unusable_state_directory_means_memory_only_and_the_status_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("not-a-directory");
+    std::fs::write(&file, b"x").unwrap();
+    let state = file.join("state");
+    let server = IngestionServer::start();
+    let cs = server.connection_string();
+    // CI's exit budget (5 s): without a spool, an answer later than the CLI's 250 ms would
+    // lose the call (counted), and a loaded machine must not fail the test.
+    let env = [
+        ("APPLICATIONINSIGHTS_CONNECTION_STRING", cs.as_str()),
+        ("CI", "true"),
+    ];
+    let output = azsdk(&state, &["verify-setup", "--languages", "Python"], &env);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "Python verified successfully\n");
+    let calls: Vec<_> = server
+        .received()
+        .into_iter()
+        .filter(|e| e["data"]["baseData"]["name"] == "ToolExecuted")
+        .collect();
+    assert_eq!(calls.len(), 1, "the call went out over HTTP");
+    let status = azsdk(&state, &["telemetry", "status", "--format", "json"], &env);
+    let status: Value = serde_json::from_slice(&status.stdout).expect("status JSON");
+    assert!(
+        status["spool"]["unavailable"].as_str().is_some(),
+        "{status:#}"
+    );
+    assert_eq!(std::fs::read(&file).unwrap(), b"x", "nothing created");
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
+}

@@ -187,3 +187,74 @@ async fn mcp_server_reports_tool_calls_with_the_client_from_initialize() {
     let bytes = serde_json::to_string(&envelopes).unwrap();
     assert!(!bytes.contains("mcp-secret-key-5d1e") && !bytes.contains("apiKey"));
 }
+
+/// The server never waits on telemetry: with an endpoint that accepts connections and
+/// never answers, `initialize` and every tool call are answered at once, also while the
+/// worker's first request hangs. Waiting on it would take the request timeout (10 s) or
+/// the shutdown deadline (2 s); the bounds leave a loaded machine's debug build room.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mcp_server_answers_at_once_while_the_endpoint_black_holes() {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (connected_tx, connected) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+            let _ = connected_tx.send(());
+        }
+    });
+    let connection_string = format!(
+        "InstrumentationKey={};IngestionEndpoint=http://127.0.0.1:{port}/",
+        azsdk_telemetry_testkit::TEST_INSTRUMENTATION_KEY
+    );
+    let command = tokio::process::Command::new(env!("CARGO_BIN_EXE_azsdk")).configure(|command| {
+        for name in CLEARED {
+            command.env_remove(name);
+        }
+        command
+            .arg("mcp")
+            .env("AZSDK_TELEMETRY_DIR", dir.path())
+            .env("APPLICATIONINSIGHTS_CONNECTION_STRING", &connection_string);
+    });
+    let started = Instant::now();
+    let transport = TokioChildProcess::new(command).expect("azsdk mcp starts");
+    let client = ClientConfig::new(
+        ClientCapabilities::default(),
+        Implementation::new("Visual Studio Code", "1.100.1"),
+    )
+    .serve(transport)
+    .await
+    .expect("initialize");
+    let initialize = started.elapsed();
+    let call = || async {
+        let t = Instant::now();
+        let reply = client
+            .call_tool(
+                CallToolRequestParams::new("azsdk_verify_setup")
+                    .with_arguments(arguments(json!({ "languages": ["Python"] }))),
+            )
+            .await
+            .unwrap();
+        assert_ne!(reply.is_error, Some(true), "{}", text_of(&reply));
+        t.elapsed()
+    };
+    let mut calls = vec![call().await];
+    // The worker's first batch (after its 5 s batch age) goes into the black hole.
+    tokio::task::spawn_blocking(move || connected.recv_timeout(Duration::from_secs(20)))
+        .await
+        .unwrap()
+        .expect("the worker sent a batch");
+    for _ in 0..5 {
+        calls.push(call().await);
+    }
+    eprintln!("initialize {initialize:?}, tool calls {calls:?}");
+    assert!(
+        initialize < Duration::from_secs(3),
+        "initialize: {initialize:?}"
+    );
+    let slowest = calls.iter().max().unwrap();
+    assert!(*slowest < Duration::from_secs(1), "tool calls: {calls:?}");
+    client.cancel().await.expect("the client closes");
+}

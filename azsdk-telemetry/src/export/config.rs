@@ -49,6 +49,9 @@ pub struct ExportConfig {
     pub spool_max_age: Duration,
     /// First delay before spool files are resent, doubled after each failed pass up to
     /// ten times this value (default 30 s). The spool is also tried right after start.
+    /// While the endpoint accepts, the spool drains up to 16 files per request, one
+    /// request per [`max_batch_age`](Self::max_batch_age) (and back to back in a
+    /// shutdown's spare time).
     pub spool_retry_interval: Duration,
     /// Percentage of successful items kept, in `(0, 100]` (default 100 = keep all).
     /// Failures are always kept.

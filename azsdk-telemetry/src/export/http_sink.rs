@@ -26,6 +26,8 @@ pub struct HttpSink {
     handle: Mutex<Option<ExportHandle>>,
     /// The exporter's last counters, kept when it shuts down.
     final_stats: Mutex<Option<ExportStats>>,
+    /// Why the configured spool directory could not be used (the sink runs without one).
+    spool_unavailable: Option<String>,
 }
 
 impl HttpSink {
@@ -41,6 +43,7 @@ impl HttpSink {
     /// endpoint off loopback, a value out of range) or the worker cannot
     /// start.
     pub fn start(config: ExportConfig) -> Result<Self, ExportError> {
+        let mut spool_unavailable = None;
         let (queue, handle) = match start(&config) {
             Err(ExportError::Spool { path, source }) => {
                 tracing::warn!(
@@ -49,6 +52,7 @@ impl HttpSink {
                     error = %source,
                     "the spool directory cannot be used; sending without a spool"
                 );
+                spool_unavailable = Some(source.to_string());
                 start(&ExportConfig {
                     spool_dir: None,
                     ..config
@@ -60,7 +64,13 @@ impl HttpSink {
             queue,
             handle: Mutex::new(Some(handle)),
             final_stats: Mutex::new(None),
+            spool_unavailable,
         })
+    }
+
+    /// Why the configured spool directory could not be used, if it could not.
+    pub(crate) fn spool_unavailable(&self) -> Option<&str> {
+        self.spool_unavailable.as_deref()
     }
 
     fn with_handle<T>(&self, f: impl FnOnce(&ExportHandle) -> T) -> Option<T> {

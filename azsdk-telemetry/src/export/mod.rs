@@ -27,7 +27,9 @@
 //! * 307/308: followed to Azure Monitor hosts (and loopback) only, at most 10 hops; the new
 //!   location is used for later batches.
 //! * What still cannot be sent goes to the disk spool (if configured) and is resent in the
-//!   background and by the next process using the same spool directory.
+//!   background (16 files per request, a batch interval apart) and by the next process
+//!   using the same spool directory. No request starts with less than twice the last
+//!   round trip before its deadline.
 //!
 //! Logs go through `tracing` with target `azsdk_telemetry::export` (debug/warn) and never
 //! contain the instrumentation key or envelope content.

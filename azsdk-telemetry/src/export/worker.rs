@@ -26,6 +26,8 @@ const TARGET: &str = "azsdk_telemetry::export";
 const QUOTA_PAUSE: Duration = Duration::from_secs(5 * 60);
 /// How long sending pauses after a 401 or 403 (the credentials are refused).
 const AUTH_PAUSE: Duration = Duration::from_secs(60);
+/// Most spool files resent in one request (and, in the background, per batch interval).
+const SPOOL_FILES_PER_STEP: usize = 16;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ControlKind {
@@ -99,6 +101,10 @@ pub(crate) struct Worker {
     paused_until: Option<Instant>,
     /// A 401/403 was logged: the process says it once.
     auth_logged: bool,
+    /// How long the last answered request took: a request is not started with less than
+    /// twice that left before its deadline, since an answer lost at the deadline means
+    /// items spooled that the service may have accepted (sent twice).
+    round_trip: Duration,
     log: Option<super::log::LogWriter>,
     last_send: Arc<super::LastSendCell>,
 }
@@ -173,6 +179,7 @@ impl Worker {
             degraded: false,
             paused_until: None,
             auth_logged: false,
+            round_trip: Duration::ZERO,
             log,
             last_send,
         }
@@ -381,7 +388,8 @@ impl Worker {
                 self.retry.max_attempts
             };
             let now = Instant::now();
-            if self.paused_until.is_some_and(|p| p > now) || deadline.is_some_and(|d| d <= now) {
+            let too_late = deadline.is_some_and(|d| d <= now + self.round_trip * 2);
+            if self.paused_until.is_some_and(|p| p > now) || too_late {
                 break;
             }
             if attempt > 0 {
@@ -392,6 +400,7 @@ impl Worker {
             let Ok(body) = items.gzip() else {
                 break;
             };
+            let posted = Instant::now();
             let answer = race(
                 self.transport.post(body),
                 &mut self.control,
@@ -408,6 +417,7 @@ impl Worker {
                     None
                 }
                 Some(Ok(a)) => {
+                    self.round_trip = posted.elapsed();
                     self.last_send.answered(items.len(), a.status);
                     let o = classify(a.status, &a.body, items.len());
                     let c = &self.counters;
@@ -505,53 +515,90 @@ impl Worker {
         }
     }
 
-    /// Resends the oldest spool file (by `deadline`, if any). Returns whether a file was
-    /// delivered whole, so a caller with time left may go on with the next.
+    /// Resends the oldest spool files, up to [`SPOOL_FILES_PER_STEP`] of them and one
+    /// batch of items, in one request (by `deadline`, if any). Returns whether they were
+    /// delivered whole, so a caller with time left may go on with the next. In the
+    /// background the next step waits a batch interval: the drain's rate is bounded and the
+    /// process's own batches go first.
     async fn resend_from_spool(&mut self, deadline: Option<Instant>) -> bool {
         let interval = self.spool_interval;
-        let now = Instant::now();
-        let Some(spool) = self.spool.as_mut() else {
+        let max_batch = self.max_batch;
+        // No claims and reads for a request `deliver` would not start.
+        let too_late = deadline.is_some_and(|d| d <= Instant::now() + self.round_trip * 2);
+        let Some(spool) = self.spool.as_mut().filter(|_| !too_late) else {
             return false;
         };
-        let Some(file) = spool.next_file() else {
-            self.next_spool_try = now + interval;
+        let (mut files, mut lines) = (Vec::new(), Vec::new());
+        while files.len() < SPOOL_FILES_PER_STEP {
+            let Some(file) = spool.next_file() else {
+                break;
+            };
+            match spool.read(&file) {
+                // Read later: this step's batch is full.
+                Some(items) if !lines.is_empty() && lines.len() + items.len() > max_batch => {
+                    spool.requeue(file);
+                    break;
+                }
+                Some(items) => {
+                    lines.extend(items);
+                    files.push(file);
+                }
+                None if file.path.exists() => {
+                    spool.requeue(file);
+                    break;
+                }
+                None => {}
+            }
+        }
+        if files.is_empty() {
+            self.next_spool_try = Instant::now() + interval;
             self.spool_backoff = interval;
             return false;
-        };
-        let Some(items) = spool.read(&file) else {
-            self.next_spool_try = if file.path.exists() {
-                spool.requeue(file);
-                now + self.spool_backoff
-            } else {
-                now
-            };
-            return false;
-        };
-        if items.is_empty() {
-            spool.remove(&file);
-            return true;
         }
-        let total = items.len();
-        let items = Batch::from_lines(items.iter().map(|line| &line[..]));
-        let left = self.deliver(items, Origin::Spool, deadline).await;
+        let total = lines.len();
+        let items = Batch::from_lines(lines.iter().map(|line| &line[..]));
+        let left = if total == 0 {
+            items
+        } else {
+            self.deliver(items, Origin::Spool, deadline).await
+        };
         let Some(spool) = self.spool.as_mut() else {
             return false;
         };
         if left.is_empty() {
-            spool.remove(&file);
-            self.next_spool_try = Instant::now();
-            self.spool_backoff = interval;
-            true
-        } else {
-            if left.len() < total {
-                if let Err(e) = spool.rewrite(&file, left.lines()) {
-                    tracing::warn!(target: TARGET, error = %e, "could not rewrite a spool file");
-                }
+            for file in &files {
+                spool.remove(file);
             }
-            spool.requeue(file);
-            self.next_spool_try = Instant::now() + self.spool_backoff;
-            self.spool_backoff = (self.spool_backoff * 2).min(interval * 10);
-            false
+            self.next_spool_try = match deadline {
+                Some(_) => Instant::now(),
+                None => Instant::now() + self.max_batch_age,
+            };
+            self.spool_backoff = interval;
+            return true;
         }
+        // What is left goes back into the oldest file; the others, delivered, are removed.
+        // If that rewrite fails every file stays: resent twice rather than lost.
+        let mut files = files.into_iter();
+        let first = files.next();
+        let kept = left.len() == total
+            || first.as_ref().is_some_and(|first| {
+                spool
+                    .rewrite(first, left.lines())
+                    .inspect_err(|e| tracing::warn!(target: TARGET, error = %e, "could not rewrite a spool file"))
+                    .is_err()
+            });
+        for file in files {
+            if kept {
+                spool.requeue(file);
+            } else {
+                spool.remove(&file);
+            }
+        }
+        if let Some(first) = first {
+            spool.requeue(first);
+        }
+        self.next_spool_try = Instant::now() + self.spool_backoff;
+        self.spool_backoff = (self.spool_backoff * 2).min(interval * 10);
+        false
     }
 }

@@ -414,7 +414,9 @@ impl TelemetryBuilder {
             status.destination = application_insights(&export.connection_string);
             status.spool_dir = export.spool_dir.clone();
             status.last_send = Some(Arc::clone(&export.last_send));
-            Arc::new(HttpSink::start(export)?)
+            let sink = HttpSink::start(export)?;
+            status.spool_unavailable = sink.spool_unavailable().map(str::to_owned);
+            Arc::new(sink)
         } else {
             let path = match self
                 .jsonl_path

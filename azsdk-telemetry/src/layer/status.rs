@@ -17,6 +17,8 @@ pub(crate) struct StatusInfo {
     pub(crate) reason: String,
     pub(crate) destination: Destination,
     pub(crate) spool_dir: Option<PathBuf>,
+    /// Why the spool directory could not be used: the process keeps records in memory only.
+    pub(crate) spool_unavailable: Option<String>,
     pub(crate) last_send: Option<Arc<LastSendCell>>,
 }
 
@@ -49,6 +51,10 @@ pub struct SpoolStatus {
     pub bytes: u64,
     /// When the oldest was written (RFC 3339), if any.
     pub oldest: Option<String>,
+    /// Why this process cannot use the spool (it keeps records in memory only and counts
+    /// what it cannot deliver as dropped); absent when it can.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unavailable: Option<String>,
 }
 
 /// The last request to the ingestion endpoint in this process.
@@ -139,6 +145,15 @@ impl fmt::Display for TelemetryStatus {
         }
         writeln!(f, "session: {}", self.session.as_deref().unwrap_or("none"))?;
         match &self.spool {
+            Some(SpoolStatus {
+                dir,
+                unavailable: Some(why),
+                ..
+            }) => writeln!(
+                f,
+                "spool: unavailable, memory only ({}: {why})",
+                dir.display()
+            )?,
             Some(spool) => writeln!(
                 f,
                 "spool: {} files, {} bytes, oldest {} ({})",
@@ -187,6 +202,7 @@ fn read_spool(dir: &Path) -> SpoolStatus {
         files,
         bytes,
         oldest: oldest.map(rfc3339),
+        unavailable: None,
     }
 }
 
@@ -221,7 +237,10 @@ impl TelemetryHandle {
             reason,
             destination: info.destination.clone(),
             session: enabled.then(|| self.session_id()),
-            spool: info.spool_dir.as_deref().map(read_spool),
+            spool: info.spool_dir.as_deref().map(|dir| SpoolStatus {
+                unavailable: info.spool_unavailable.clone(),
+                ..read_spool(dir)
+            }),
             last_send: info
                 .last_send
                 .as_ref()
