@@ -156,3 +156,29 @@ fn from_env_reads_the_standard_variable() {
     assert!(ConnectionString::from_env().unwrap().is_err());
     std::env::remove_var("APPLICATIONINSIGHTS_CONNECTION_STRING");
 }
+
+#[test]
+fn aad_audience_is_read_case_insensitively_and_checked() {
+    let parse = |rest: &str| ConnectionString::parse(&format!("InstrumentationKey={KEY};{rest}"));
+    for (rest, audience) in [
+        ("", None),
+        ("AADAudience=", None),
+        (
+            "aadaudience = https://monitor.azure.us/ ",
+            Some("https://monitor.azure.us/"),
+        ),
+        (
+            "AADAUDIENCE=https://monitor.azure.cn/;AADAudience=https://monitor.azure.com/",
+            Some("https://monitor.azure.com/"),
+        ),
+    ] {
+        assert_eq!(parse(rest).unwrap().aad_audience(), audience, "{rest}");
+    }
+    for bad in ["AADAudience=monitor.azure.com", "AADAudience=https://"] {
+        let err = parse(bad).unwrap_err();
+        assert_eq!(err, ConnectionStringError::InvalidAadAudience, "{bad}");
+        assert!(err
+            .to_string()
+            .contains("AADAudience=https://monitor.azure.com/"));
+    }
+}

@@ -6,6 +6,8 @@
 //! worker thread) and changes the process environment (in one test only).
 
 mod common;
+#[path = "common/credential.rs"]
+mod credential;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -25,7 +27,7 @@ use azsdk_telemetry::{
     ToolExecuted,
 };
 use azsdk_telemetry::{ExportConfig, ExportError};
-use azsdk_telemetry_testkit::server::Fault;
+use azsdk_telemetry_testkit::server::{Auth, Fault};
 use azsdk_telemetry_testkit::{IngestionServer, Mode, TEST_INSTRUMENTATION_KEY};
 use common::{config, start, try_start, TestItem};
 use tracing_subscriber::prelude::*;
@@ -213,6 +215,12 @@ fn the_key_is_in_no_error_message() {
 #[derive(Clone, Default)]
 struct Buffer(Arc<Mutex<Vec<u8>>>);
 
+impl Buffer {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
 impl Write for Buffer {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.0.lock().unwrap().extend_from_slice(buf);
@@ -346,7 +354,7 @@ fn the_key_is_in_no_log_line_of_faulty_runs() {
     handle.shutdown(Duration::from_secs(2));
     let _ = std::fs::remove_file(spool.path());
 
-    let text = String::from_utf8_lossy(&log.0.lock().unwrap()).into_owned();
+    let text = log.text();
     let export_lines = text
         .lines()
         .filter(|l| l.contains("azsdk_telemetry::export"))
@@ -631,4 +639,100 @@ fn opted_out_writes_nothing_anywhere_and_sends_nothing() {
     );
     std::env::remove_var("APPLICATIONINSIGHTS_CONNECTION_STRING");
     std::env::remove_var("AZSDK_TELEMETRY_DIR");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Entra ID bearer tokens.
+
+fn entra_app(
+    server: &IngestionServer,
+    state: &Path,
+    credential: Arc<credential::TestCredential>,
+) -> (azsdk_telemetry::TelemetryBuilder, String) {
+    let builder = TelemetryLayer::builder()
+        .ignore_environment()
+        .state_dir(state)
+        .lifecycle_events(false)
+        .crash_reporting(false)
+        .first_run_notice(false)
+        .connection_string(server.connection_string())
+        .credential(credential)
+        .configure_export(|mut c| {
+            c.retry.base_backoff = Duration::from_millis(10);
+            c.with_max_batch_age(Duration::from_millis(50))
+                .with_spool_retry_interval(Duration::from_millis(50))
+        });
+    let shown = format!("{builder:?}");
+    (builder, shown)
+}
+
+#[test]
+fn the_bearer_token_is_in_no_log_line_debug_or_status() {
+    let log = global_log();
+    const TOKEN: &str = "eyJ0eXAiOiJKV1QifQ.entra-bearer-secret";
+    let server = IngestionServer::start();
+    let auth = |forbidden| Auth::Entra {
+        token: TOKEN.into(),
+        forbidden,
+    };
+    server.set_auth(auth(false));
+    let state = tempfile::tempdir().unwrap();
+    let (builder, mut shown) = entra_app(
+        &server,
+        state.path(),
+        credential::TestCredential::token(TOKEN),
+    );
+    let (_layer, handle) = builder.build::<tracing_subscriber::Registry>().unwrap();
+    handle.record(ToolExecuted::default());
+    assert!(handle.flush(Duration::from_secs(10)));
+    assert_eq!(server.received_count(), 1);
+    // Refused (403): the warning and the last send's status.
+    server.set_auth(auth(true));
+    handle.record(ToolExecuted::default());
+    assert!(handle.flush(Duration::from_secs(10)));
+    shown += &format!("{handle:?}{}", handle.status().to_json());
+    assert!(handle.shutdown(Duration::from_secs(5)));
+    let requests = server.requests();
+    assert!(requests
+        .iter()
+        .all(|r| r.header("authorization") == Some(&format!("Bearer {TOKEN}"))));
+    assert!(!shown.contains("entra-bearer-secret"), "{shown}");
+    assert!(
+        !log.text().contains("entra-bearer-secret"),
+        "a log line shows the token"
+    );
+    assert!(log.text().contains("Monitoring Metrics Publisher role"));
+}
+
+#[test]
+fn a_failing_credential_is_logged_once_with_its_cause() {
+    let log = global_log();
+    let server = IngestionServer::start();
+    let failing = credential::Behaviour::Fail("azure-cli-not-signed-in-for-this-test");
+    let credential = credential::TestCredential::new(failing);
+    let state = tempfile::tempdir().unwrap();
+    let (builder, _) = entra_app(&server, state.path(), credential.clone());
+    let (_layer, handle) = builder.build::<tracing_subscriber::Registry>().unwrap();
+    for _ in 0..50 {
+        handle.record(ToolExecuted::default());
+    }
+    assert!(handle.flush(Duration::from_secs(5)));
+    let until = Instant::now() + Duration::from_secs(5);
+    while credential.calls() < 4 && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(handle.shutdown(Duration::from_secs(5)));
+    assert!(credential.calls() >= 4, "the spool retried the credential");
+    let lines = log
+        .text()
+        .lines()
+        .filter(|l| l.contains("azure-cli-not-signed-in-for-this-test"))
+        .count();
+    assert_eq!(
+        lines,
+        1,
+        "one line for {} failed fetches",
+        credential.calls()
+    );
+    assert!(server.requests().is_empty());
 }

@@ -17,6 +17,6 @@ pub use assert::{normalize, personal_data_in, ToolAssert, COMMON_PROPERTIES};
 pub use capture::{capture, captured, Capture, CAPTURE_APP_VERSION, CAPTURE_SESSION_ID};
 pub use manifest::{assert_manifest, check_manifest, ManifestMismatch, ENV_MANIFEST};
 pub use server::{
-    Fault, IngestionServer, Mode, RecordedRequest, ServerOptions, Validation,
+    Auth, Fault, IngestionServer, Mode, RecordedRequest, ServerOptions, Validation,
     TEST_INSTRUMENTATION_KEY,
 };

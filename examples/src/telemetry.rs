@@ -4,7 +4,8 @@
 //! (`AZSDK_TELEMETRY_ENABLED=false`, `DO_NOT_TRACK=1`) and the settings file
 //! first, then `APPLICATIONINSIGHTS_CONNECTION_STRING`, else
 //! `AZSDK_TELEMETRY_JSONL`, else `telemetry.jsonl` in the per-user state
-//! directory (`AZSDK_TELEMETRY_DIR` overrides it).
+//! directory (`AZSDK_TELEMETRY_DIR` overrides it). [`ENV_AUTH`]`=entra` adds Entra ID
+//! tokens from the Azure CLI or Azure Developer CLI.
 
 use azsdk_telemetry::{
     BuildError, Platform, SessionKind, TelemetryBuilder, TelemetryHandle, TelemetryLayer,
@@ -20,12 +21,38 @@ pub const APP_NAME: &str = "azsdk";
 /// (`VSCode`, `GitHub`, `JetBrains`, `CLI`, or any other name).
 pub const ENV_PLATFORM: &str = "AZSDK_PLATFORM";
 
+/// `entra` sends with Microsoft Entra ID tokens of the signed-in developer tools (Azure
+/// CLI, then Azure Developer CLI), for resources with local authentication disabled.
+pub const ENV_AUTH: &str = "AZSDK_TELEMETRY_AUTH";
+
 /// The builder both front-ends start from.
 fn base() -> TelemetryBuilder {
-    TelemetryLayer::builder()
+    let builder = TelemetryLayer::builder()
         .app_name(APP_NAME)
         .app_version(env!("CARGO_PKG_VERSION"))
-        .install_method("cargo")
+        .install_method("cargo");
+    with_auth(builder, std::env::var(ENV_AUTH).ok().as_deref())
+}
+
+/// Adds the developer-tools credential when `auth` ([`ENV_AUTH`]) is `entra`; `key` or
+/// nothing sends with the instrumentation key alone. Anything else is said on stderr
+/// (never stdout, the MCP server's protocol) and sends with the key.
+fn with_auth(builder: TelemetryBuilder, auth: Option<&str>) -> TelemetryBuilder {
+    let auth = auth.map(str::trim).unwrap_or_default();
+    if auth.is_empty() || auth.eq_ignore_ascii_case("key") {
+        return builder;
+    }
+    if !auth.eq_ignore_ascii_case("entra") {
+        eprintln!("azsdk: {ENV_AUTH}={auth} is not known (use entra or key); sending with the instrumentation key");
+        return builder;
+    }
+    match azure_identity::DeveloperToolsCredential::new(None) {
+        Ok(credential) => builder.credential(credential),
+        Err(e) => {
+            eprintln!("azsdk: {ENV_AUTH}=entra: no developer-tools credential ({e}); sending with the instrumentation key");
+            builder
+        }
+    }
 }
 
 /// The CLI's telemetry: a session spans invocations (30 minutes of

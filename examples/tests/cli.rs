@@ -10,8 +10,9 @@ use azsdk_telemetry_testkit::IngestionServer;
 use serde_json::Value;
 
 /// Variables of the developer's environment that would change the outcome.
-const CLEARED: [&str; 11] = [
+const CLEARED: [&str; 12] = [
     "APPLICATIONINSIGHTS_CONNECTION_STRING",
+    "AZSDK_TELEMETRY_AUTH",
     "AZSDK_TELEMETRY_ENABLED",
     "DO_NOT_TRACK",
     "AZSDK_SIMULATE",
@@ -358,4 +359,68 @@ fn an_unusable_state_directory_means_memory_only_and_the_status_says_so() {
     );
     assert_eq!(std::fs::read(&file).unwrap(), b"x", "nothing created");
     assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
+}
+
+#[test]
+#[cfg(unix)]
+fn entra_auth_sends_the_azure_cli_token_to_a_resource_without_local_auth() {
+    use azsdk_telemetry_testkit::Auth;
+    use std::os::unix::fs::PermissionsExt;
+    let server = IngestionServer::start();
+    server.set_auth(Auth::Entra {
+        token: "az-cli-token-5e1f".into(),
+        forbidden: false,
+    });
+    let dir = tempfile::tempdir().unwrap();
+    // An `az` on PATH that answers `az account get-access-token` as Azure CLI 2.54+ does.
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let az = bin.join("az");
+    std::fs::write(
+        &az,
+        "#!/bin/sh\nprintf '%s\\n' \"$*\" >> \"$AZ_ARGS\"\nexp=$(( $(date +%s) + 3600 ))\n\
+         printf '{\"accessToken\":\"az-cli-token-5e1f\",\"expires_on\":%s,\"tokenType\":\"Bearer\"}' \"$exp\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&az, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let args = dir.path().join("az-args");
+    let output = azsdk(
+        dir.path(),
+        &GENERATE,
+        &[
+            (
+                "APPLICATIONINSIGHTS_CONNECTION_STRING",
+                &server.connection_string(),
+            ),
+            ("AZSDK_TELEMETRY_AUTH", "entra"),
+            ("PATH", &path),
+            ("AZ_ARGS", args.to_str().unwrap()),
+            // The CI exit budget: seconds, not the interactive 250 ms.
+            ("CI", "true"),
+        ],
+    );
+    assert!(output.status.success(), "stderr: {}", stderr(&output));
+    assert!(
+        server.wait_for(1, Duration::from_secs(10)),
+        "stderr: {}",
+        stderr(&output)
+    );
+    let requests = server.requests();
+    assert!(requests
+        .iter()
+        .all(|r| r.header("authorization") == Some("Bearer az-cli-token-5e1f")));
+    let calls = server.received();
+    assert!(calls
+        .iter()
+        .any(|e| e["data"]["baseData"]["name"] == "ToolExecuted"));
+    let asked = std::fs::read_to_string(&args).unwrap();
+    assert_eq!(
+        asked.trim(),
+        "account get-access-token -o json --scope https://monitor.azure.com//.default"
+    );
 }

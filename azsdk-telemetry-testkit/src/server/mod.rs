@@ -5,6 +5,7 @@
 //! alike). It decodes gzip, reads JSON arrays and line-delimited JSON, checks every envelope
 //! against the schema's required fields and limits, answers per item like the service, and
 //! can be scripted to fail: one [`Fault`] per request in order, or a persistent [`Mode`].
+//! [`Auth::Entra`] makes it a resource with local authentication disabled.
 //! For throughput measurements, [`Validation::Sample`] checks only every n-th envelope in
 //! full and the others cheaply, so the server costs far less than the client it measures.
 //!
@@ -89,6 +90,55 @@ pub enum Mode {
         /// What those requests get.
         fault: Fault,
     },
+}
+
+/// How the server authenticates requests to the track endpoints.
+///
+/// ```
+/// use azsdk_telemetry_testkit::server::{Auth, IngestionServer};
+///
+/// let server = IngestionServer::start();
+/// // Local authentication disabled: only `Authorization: Bearer token-1` is let in.
+/// server.set_auth(Auth::Entra { token: "token-1".into(), forbidden: false });
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Auth {
+    /// The instrumentation key in the envelopes is enough (the default).
+    #[default]
+    Key,
+    /// Entra ID only, as the service answers such a resource: 400 "Authentication not
+    /// supported" to a request without `Authorization`, 401 to another token than
+    /// `token`, and, when `forbidden` (the identity lacks the Monitoring Metrics
+    /// Publisher role), 403 to `token` itself. Scripted faults come first.
+    Entra {
+        /// The bearer token accepted.
+        token: String,
+        /// Refuse even the right token with 403.
+        forbidden: bool,
+    },
+}
+
+impl Auth {
+    /// The refusal (status and message) for a request with this `Authorization` header.
+    fn refusal(&self, authorization: Option<&str>) -> Option<(u16, &'static str)> {
+        let Auth::Entra { token, forbidden } = self else {
+            return None;
+        };
+        let Some(value) = authorization else {
+            return Some((400, "Authentication not supported"));
+        };
+        let given = value
+            .split_once(' ')
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, t)| t.trim());
+        match given {
+            Some(t) if t == token && *forbidden => {
+                Some((403, "The identity is not authorized to send telemetry"))
+            }
+            Some(t) if t == token => None,
+            _ => Some((401, "The provided credentials are invalid")),
+        }
+    }
 }
 
 /// A request as the server saw it.
@@ -203,6 +253,7 @@ struct Inner {
     faults: VecDeque<Fault>,
     mode: Mode,
     mode_count: u64,
+    auth: Auth,
 }
 
 #[derive(Default)]
@@ -416,6 +467,11 @@ impl IngestionServer {
     /// Queues a fault for the next request without one.
     pub fn push_fault(&self, fault: Fault) {
         self.state.lock().faults.push_back(fault);
+    }
+
+    /// Sets how requests are authenticated, from the next request on.
+    pub fn set_auth(&self, auth: Auth) {
+        self.state.lock().auth = auth;
     }
 
     /// Sets the persistent mode (and restarts its request count).
@@ -718,6 +774,14 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Answer, io:
     answer(&state, &parts, &bytes, fault, at, wall)
 }
 
+/// The body refusing all `items` of a request with `code`.
+fn refused_whole(code: u16, items: usize, message: &str) -> Value {
+    let errors: Vec<Value> = (0..items)
+        .map(|i| json!({"index": i, "statusCode": code, "message": message}))
+        .collect();
+    json!({"itemsReceived": items, "itemsAccepted": 0, "errors": errors})
+}
+
 /// Answers a request (after any scripted delay) and records it.
 fn answer(
     state: &State,
@@ -791,13 +855,9 @@ fn answer(
         }
         Some(Fault::Status { code, retry_after }) => {
             record(code, Outcome::default());
-            let errors: Vec<Value> = (0..items_len)
-                .map(|i| json!({"index": i, "statusCode": code, "message": "scripted failure"}))
-                .collect();
-            let body = json!({"itemsReceived": items_len, "itemsAccepted": 0, "errors": errors});
             return Ok(respond(
                 code,
-                body,
+                refused_whole(code, items_len, "scripted failure"),
                 retry_after.as_deref().map(|v| ("retry-after", v)),
             ));
         }
@@ -807,6 +867,15 @@ fn answer(
     if parts.uri.path() != "/v2.1/track" && parts.uri.path() != "/v2/track" {
         record(404, Outcome::default());
         return Ok(respond(404, json!({"error": "not found"}), None));
+    }
+    let authorization = parts
+        .headers
+        .get("authorization")
+        .map(|v| v.to_str().unwrap_or_default());
+    let refusal = state.lock().auth.refusal(authorization);
+    if let Some((code, message)) = refusal {
+        record(code, Outcome::default());
+        return Ok(respond(code, refused_whole(code, items_len, message), None));
     }
     let items = match &decoded {
         Ok(items) => items,
@@ -895,6 +964,21 @@ mod tests {
                 String::from_utf8_lossy(bad)
             );
         }
+    }
+
+    #[test]
+    fn entra_refuses_as_the_service_does() {
+        let auth = |forbidden| Auth::Entra {
+            token: "t1".into(),
+            forbidden,
+        };
+        let status = |auth: &Auth, header| auth.refusal(header).map(|(code, _)| code);
+        assert_eq!(status(&auth(false), None), Some(400));
+        assert_eq!(status(&auth(false), Some("bearer t1")), None);
+        assert_eq!(status(&auth(false), Some("Bearer t2")), Some(401));
+        assert_eq!(status(&auth(false), Some("Basic t1")), Some(401));
+        assert_eq!(status(&auth(true), Some("Bearer t1")), Some(403));
+        assert_eq!(status(&Auth::Key, None), None);
     }
 
     #[test]

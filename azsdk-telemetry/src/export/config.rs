@@ -69,6 +69,9 @@ pub struct ExportConfig {
     pub envelope_log: Option<super::EnvelopeLog>,
     /// Where the worker notes the last send's outcome, for the status.
     pub(crate) last_send: std::sync::Arc<super::LastSendCell>,
+    /// Entra ID credential (`TelemetryBuilder::credential`): requests carry its tokens.
+    #[cfg(feature = "entra")]
+    pub(crate) credential: Option<std::sync::Arc<dyn azure_core::credentials::TokenCredential>>,
 }
 
 impl ExportConfig {
@@ -90,6 +93,8 @@ impl ExportConfig {
             drop_timeout: Duration::from_secs(2),
             envelope_log: None,
             last_send: std::sync::Arc::default(),
+            #[cfg(feature = "entra")]
+            credential: None,
         }
     }
 

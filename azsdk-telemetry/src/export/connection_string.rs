@@ -10,6 +10,7 @@
 //! | `EndpointSuffix`     | Cloud suffix; the endpoint becomes `https://dc.{suffix}`.               |
 //! | `Location`           | Only with `EndpointSuffix`: `https://{location}.dc.{suffix}`.           |
 //! | `Authorization`      | Optional; only `ikey` is supported.                                     |
+//! | `AADAudience`        | Entra ID audience (a URL); the token scope is it + `/.default`.         |
 //!
 //! Without `IngestionEndpoint` or `EndpointSuffix` the endpoint is the global
 //! `https://dc.services.visualstudio.com`. Other keys (`LiveEndpoint`, `ApplicationId`, ...)
@@ -42,6 +43,7 @@ pub(crate) const MAX_CONNECTION_STRING_LEN: usize = 4096;
 pub struct ConnectionString {
     instrumentation_key: String,
     ingestion_endpoint: String,
+    aad_audience: Option<String>,
 }
 
 /// Why a connection string was refused. The message never contains the instrumentation key.
@@ -81,6 +83,9 @@ pub enum ConnectionStringError {
     /// scheme name, never a value that could be a secret).
     #[error("Authorization={0} is not supported; remove it or use Authorization=ikey")]
     UnsupportedAuthorization(String),
+    /// `AADAudience` is not an absolute URL.
+    #[error("the AADAudience in the connection string is not an absolute URL; use the audience of the resource's cloud, e.g. AADAudience=https://monitor.azure.com/")]
+    InvalidAadAudience,
     /// The ingestion endpoint is not an absolute http(s) URL.
     #[error("the ingestion endpoint {endpoint:?} is not a valid URL: {reason}")]
     InvalidEndpoint {
@@ -129,6 +134,7 @@ impl ConnectionString {
         let mut ingestion = None;
         let mut suffix = None;
         let mut location = None;
+        let mut audience = None;
         for (i, segment) in input.split(';').enumerate() {
             let segment = segment.trim();
             if segment.is_empty() {
@@ -147,6 +153,7 @@ impl ConnectionString {
                 "ingestionendpoint" => ingestion = non_empty,
                 "endpointsuffix" => suffix = non_empty,
                 "location" => location = non_empty,
+                "aadaudience" => audience = non_empty,
                 "authorization" if !value.eq_ignore_ascii_case("ikey") => {
                     // A scheme name (`AAD`) is shown; anything else may be a pasted secret.
                     let scheme =
@@ -174,9 +181,15 @@ impl ConnectionString {
             (None, None) => DEFAULT_INGESTION_ENDPOINT.to_owned(),
         };
         let endpoint = validate_endpoint(&endpoint, Some(&ikey))?;
+        if audience.as_deref().is_some_and(|a| {
+            reqwest::Url::parse(a).map_or(true, |url| url.host_str().is_none_or(str::is_empty))
+        }) {
+            return Err(ConnectionStringError::InvalidAadAudience);
+        }
         Ok(Self {
             instrumentation_key: ikey,
             ingestion_endpoint: endpoint,
+            aad_audience: audience,
         })
     }
 
@@ -206,6 +219,22 @@ impl ConnectionString {
     /// The ingestion endpoint, without a trailing slash, e.g. `https://dc.services.visualstudio.com`.
     pub fn ingestion_endpoint(&self) -> &str {
         &self.ingestion_endpoint
+    }
+
+    /// The `AADAudience` value, if the connection string has one. With an Entra ID
+    /// credential (feature `entra`) the token's scope is this audience followed by
+    /// `/.default`, else `https://monitor.azure.com//.default`.
+    ///
+    /// ```
+    /// use azsdk_telemetry::ConnectionString;
+    /// let cs = ConnectionString::parse(
+    ///     "InstrumentationKey=00000000-0000-0000-0000-000000000000;aadaudience=https://monitor.azure.us/",
+    /// )?;
+    /// assert_eq!(cs.aad_audience(), Some("https://monitor.azure.us/"));
+    /// # Ok::<(), azsdk_telemetry::ConnectionStringError>(())
+    /// ```
+    pub fn aad_audience(&self) -> Option<&str> {
+        self.aad_audience.as_deref()
     }
 
     /// The URL batches are POSTed to: `{ingestion_endpoint}/v2.1/track`.
@@ -239,6 +268,7 @@ impl fmt::Debug for ConnectionString {
         f.debug_struct("ConnectionString")
             .field("instrumentation_key", &"<redacted>")
             .field("ingestion_endpoint", &self.shown_endpoint())
+            .field("aad_audience", &self.aad_audience)
             .finish()
     }
 }

@@ -20,8 +20,10 @@
 //!   items the rest is resent within the same flush: `max_attempts` bounds the attempts in
 //!   a row that deliver nothing.
 //! * 402 and 439 (the resource's cap or quota is spent): refused and counted; sending pauses
-//!   5 minutes. 401 and 403 (credentials refused): kept for the spool, one warning per
-//!   process, sending pauses a minute.
+//!   5 minutes. 401, 403 and 400 "Authentication not supported" (credentials refused, or
+//!   none for a resource that takes only Entra ID tokens): kept for the spool, one warning
+//!   per process, sending pauses a minute. With an Entra ID credential (feature `entra`)
+//!   each request carries `Authorization: Bearer`; no token means the same: kept, a pause.
 //! * 408, 429, 500, 502, 503, 504 and network failures: retried with exponential backoff and
 //!   jitter, or after `Retry-After` (seconds or HTTP date) when the service sends it.
 //! * 307/308: followed to Azure Monitor hosts (and loopback) only, at most 10 hops; the new
@@ -37,6 +39,8 @@
 mod batch;
 mod config;
 mod connection_string;
+#[cfg(feature = "entra")]
+mod entra;
 mod envelope;
 mod http_sink;
 mod log;
@@ -193,6 +197,11 @@ fn spawn_worker(
         last_send: Arc::clone(&config.last_send),
     };
     let track_url = config.connection_string.track_url();
+    #[cfg(feature = "entra")]
+    let credential = config.credential.clone().map(|credential| {
+        let scope = entra::scope(config.connection_string.aad_audience());
+        (credential, scope)
+    });
     let request_timeout = config.request_timeout;
     let worker_counters = Arc::clone(&counters);
     let thread = std::thread::Builder::new()
@@ -208,9 +217,16 @@ fn spawn_worker(
                     return;
                 }
             };
-            let transport = match runtime
-                .block_on(async { transport::Transport::new(&track_url, request_timeout) })
-            {
+            let transport = match runtime.block_on(async {
+                #[allow(unused_mut)]
+                let mut transport = transport::Transport::new(&track_url, request_timeout);
+                #[cfg(feature = "entra")]
+                if let (Ok(transport), Some((credential, scope))) = (&mut transport, credential) {
+                    // The first fetch starts now, off every calling thread.
+                    transport.token = Some(entra::TokenCache::start(credential, scope));
+                }
+                transport
+            }) {
                 Ok(t) => t,
                 Err(e) => {
                     let _ = ready_tx.send(Err(ExportError::HttpClient(e)));

@@ -59,9 +59,29 @@ pub(crate) enum Verdict {
     /// 402 or 439: the resource's daily cap or quota is spent. The items are refused;
     /// sending pauses, so no retry storm follows.
     OverQuota,
-    /// 401 or 403: the credentials are refused. The items are kept (to the spool) and
-    /// sending pauses: a fixed configuration will deliver them later.
+    /// 401, 403, or 400 "Authentication not supported" (an Entra-only resource got no
+    /// token): the credentials are refused. The items are kept (to the spool) and sending
+    /// pauses: a fixed configuration will deliver them later.
     Unauthorized,
+}
+
+/// What to tell the user of a [`Verdict::Unauthorized`] answer with this status, knowing
+/// whether requests carried an Entra ID token.
+pub(crate) fn unauthorized_hint(status: u16, has_credential: bool) -> &'static str {
+    match (status, has_credential) {
+        (403, _) => "the identity is not allowed to send to this resource (403): the identity needs the Monitoring Metrics Publisher role on the resource",
+        (400, false) => "this resource accepts only Microsoft Entra ID tokens: configure a credential (TelemetryBuilder::credential, feature `entra`)",
+        (_, true) => "the ingestion endpoint refused the Entra ID token: check that the credential's tenant is the resource's and that the connection string's AADAudience matches its cloud",
+        (_, false) => "the ingestion endpoint refused the credentials: check the connection string's instrumentation key, or, if the resource has local authentication disabled, configure an Entra ID credential (TelemetryBuilder::credential)",
+    }
+}
+
+/// The service's answer to a request without a token for a resource that takes only
+/// Entra ID tokens (in the body, whatever its shape).
+fn says_authentication_not_supported(body: &[u8]) -> bool {
+    const TEXT: &[u8] = b"authentication not supported";
+    body.windows(TEXT.len())
+        .any(|w| w.eq_ignore_ascii_case(TEXT))
 }
 
 /// Classifies an HTTP answer for a batch of `len` items. Redirects are handled before this.
@@ -72,7 +92,7 @@ pub(crate) enum Verdict {
 /// * 206 with an unreadable body: everything is resent (duplicates beat losses).
 /// * 408, 429, 500, 502, 503, 504 (without a usable body): all resent.
 /// * 402, 439: all rejected, [`Verdict::OverQuota`].
-/// * 401, 403: all kept, [`Verdict::Unauthorized`].
+/// * 401, 403, and 400 "Authentication not supported": all kept, [`Verdict::Unauthorized`].
 /// * anything else (400, 404, ...): all rejected.
 pub(crate) fn classify(status: u16, body: &[u8], len: usize) -> Outcome {
     let all_retry = || Outcome {
@@ -89,6 +109,13 @@ pub(crate) fn classify(status: u16, body: &[u8], len: usize) -> Outcome {
             ..Outcome::default()
         };
     }
+    let unauthorized = || Outcome {
+        verdict: Verdict::Unauthorized,
+        ..all_retry()
+    };
+    if status == 400 && says_authentication_not_supported(body) {
+        return unauthorized();
+    }
     let parsed = serde_json::from_slice::<TrackResponse>(body)
         .ok()
         .filter(|r| !r.errors.is_empty());
@@ -100,10 +127,7 @@ pub(crate) fn classify(status: u16, body: &[u8], len: usize) -> Outcome {
             verdict: Verdict::OverQuota,
             ..all_rejected()
         },
-        (401 | 403, _) => Outcome {
-            verdict: Verdict::Unauthorized,
-            ..all_retry()
-        },
+        (401 | 403, _) => unauthorized(),
         _ => all_rejected(),
     }
 }
@@ -196,6 +220,19 @@ mod tests {
                 "{s}"
             );
         }
+    }
+
+    #[test]
+    fn authentication_not_supported_keeps_the_items() {
+        let b = br#"{"errors":[{"index":0,"statusCode":400,"message":"Authentication NOT supported"}]}"#;
+        let o = classify(400, b, 2);
+        assert_eq!((o.retry, o.verdict), (vec![0, 1], Verdict::Unauthorized));
+        assert_eq!(
+            classify(400, b"Authentication not supported", 1).rejected,
+            0
+        );
+        assert!(unauthorized_hint(403, true).contains("Monitoring Metrics Publisher role"));
+        assert!(unauthorized_hint(400, false).contains("TelemetryBuilder::credential"));
     }
 
     #[test]

@@ -40,6 +40,21 @@ pub(crate) enum TransportError {
     /// More than [`MAX_REDIRECTS`] hops.
     #[error("gave up after {MAX_REDIRECTS} redirects")]
     TooManyRedirects,
+    /// No Entra ID token: nothing was sent.
+    #[cfg(feature = "entra")]
+    #[error(transparent)]
+    Token(super::entra::TokenError),
+}
+
+impl TransportError {
+    /// The credential gave no token (the request was not sent).
+    pub(crate) fn is_token(&self) -> bool {
+        #[cfg(feature = "entra")]
+        let token = matches!(self, TransportError::Token(_));
+        #[cfg(not(feature = "entra"))]
+        let token = false;
+        token
+    }
 }
 
 /// An HTTP answer from the service (after redirects).
@@ -57,6 +72,9 @@ pub(crate) struct Transport {
     client: reqwest::Client,
     configured: Url,
     current: Url,
+    /// Bearer tokens, when an Entra ID credential is configured.
+    #[cfg(feature = "entra")]
+    pub(crate) token: Option<super::entra::TokenCache>,
 }
 
 impl Transport {
@@ -77,6 +95,8 @@ impl Transport {
             client,
             configured: url.clone(),
             current: url,
+            #[cfg(feature = "entra")]
+            token: None,
         })
     }
 
@@ -99,14 +119,32 @@ impl Transport {
             || REDIRECT_ALLOWED_SUFFIXES.iter().any(|s| host.ends_with(s))
     }
 
-    /// POSTs one gzipped body, following up to [`MAX_REDIRECTS`] allowed 307/308 hops and
-    /// remembering where the last one led.
+    /// Whether requests carry an Entra ID token.
+    pub(crate) fn has_credential(&self) -> bool {
+        #[cfg(feature = "entra")]
+        let has = self.token.is_some();
+        #[cfg(not(feature = "entra"))]
+        let has = false;
+        has
+    }
+
+    /// POSTs one gzipped body (with the bearer token, if any), following up to
+    /// [`MAX_REDIRECTS`] allowed 307/308 hops and remembering where the last one led.
     pub(crate) async fn post(&mut self, body: Vec<u8>) -> Result<Answer, TransportError> {
+        #[cfg(feature = "entra")]
+        let bearer = match &mut self.token {
+            Some(cache) => Some(cache.header().await.map_err(TransportError::Token)?),
+            None => None,
+        };
         let mut url = self.current.clone();
         for hop in 0..=MAX_REDIRECTS {
-            let sent = self
-                .client
-                .post(url.clone())
+            let request = self.client.post(url.clone());
+            #[cfg(feature = "entra")]
+            let request = match &bearer {
+                Some(value) => request.header(reqwest::header::AUTHORIZATION, value.clone()),
+                None => request,
+            };
+            let sent = request
                 .header(
                     CONTENT_TYPE,
                     HeaderValue::from_static("application/x-json-stream"),

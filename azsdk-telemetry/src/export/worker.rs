@@ -15,7 +15,7 @@ use tokio::time::{sleep_until, Instant};
 
 use super::batch::Batch;
 use super::queue::{Queue, Queued};
-use super::response::{classify, Verdict};
+use super::response::{classify, unauthorized_hint, Verdict};
 use super::retry::{RetryPolicy, XorShift};
 use super::spool::{Spool, SpoolWriteError};
 use super::stats::{add, Counters};
@@ -24,7 +24,8 @@ use super::transport::Transport;
 const TARGET: &str = "azsdk_telemetry::export";
 /// How long sending pauses after a 402 or 439 (the resource's cap or quota is spent).
 const QUOTA_PAUSE: Duration = Duration::from_secs(5 * 60);
-/// How long sending pauses after a 401 or 403 (the credentials are refused).
+/// How long sending pauses after a 401 or 403 (the credentials are refused), and the
+/// longest pause after failed token fetches.
 const AUTH_PAUSE: Duration = Duration::from_secs(60);
 /// Most spool files resent in one request (and, in the background, per batch interval).
 const SPOOL_FILES_PER_STEP: usize = 16;
@@ -105,6 +106,9 @@ pub(crate) struct Worker {
     /// twice that left before its deadline, since an answer lost at the deadline means
     /// items spooled that the service may have accepted (sent twice).
     round_trip: Duration,
+    /// Token fetches failed in a row (Entra ID): the pause grows with it, and the first
+    /// of a run is logged.
+    token_failures: u32,
     log: Option<super::log::LogWriter>,
     last_send: Arc<super::LastSendCell>,
 }
@@ -180,6 +184,7 @@ impl Worker {
             paused_until: None,
             auth_logged: false,
             round_trip: Duration::ZERO,
+            token_failures: 0,
             log,
             last_send,
         }
@@ -411,6 +416,21 @@ impl Worker {
             .await;
             let retry_after = match answer {
                 None => break,
+                Some(Err(e)) if e.is_token() => {
+                    // Nothing was sent: pause (growing up to AUTH_PAUSE) and keep the items.
+                    self.last_send.failed(items.len(), &e);
+                    let policy = RetryPolicy {
+                        max_backoff: AUTH_PAUSE,
+                        ..self.retry.clone()
+                    };
+                    let pause = policy.backoff(self.token_failures, self.rng.unit());
+                    self.paused_until = Some(Instant::now() + pause);
+                    if self.token_failures == 0 {
+                        tracing::warn!(target: TARGET, error = %e, "no Entra ID token: sending pauses and events are kept in the spool until the credential gives one");
+                    }
+                    self.token_failures = self.token_failures.saturating_add(1);
+                    break;
+                }
                 Some(Err(e)) => {
                     self.last_send.failed(items.len(), &e);
                     tracing::debug!(target: TARGET, error = %e, attempt, "delivery attempt failed");
@@ -418,6 +438,7 @@ impl Worker {
                 }
                 Some(Ok(a)) => {
                     self.round_trip = posted.elapsed();
+                    self.token_failures = 0;
                     self.last_send.answered(items.len(), a.status);
                     let o = classify(a.status, &a.body, items.len());
                     let c = &self.counters;
@@ -441,7 +462,9 @@ impl Worker {
                         Verdict::Unauthorized => {
                             self.paused_until = Some(Instant::now() + AUTH_PAUSE);
                             if !std::mem::replace(&mut self.auth_logged, true) {
-                                tracing::warn!(target: TARGET, status = a.status, "the ingestion endpoint refused the credentials: check the connection string's instrumentation key, or, if the resource has local authentication disabled, configure an Entra ID credential; events are kept in the spool");
+                                let hint =
+                                    unauthorized_hint(a.status, self.transport.has_credential());
+                                tracing::warn!(target: TARGET, status = a.status, "{hint}; events are kept in the spool");
                             }
                             break;
                         }

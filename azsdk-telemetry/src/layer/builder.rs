@@ -87,6 +87,8 @@ pub struct TelemetryBuilder {
     lifecycle: LifecycleOptions,
     export: Vec<ExportSetting>,
     clock: Option<Clock>,
+    #[cfg(feature = "entra")]
+    credential: Option<Arc<dyn azure_core::credentials::TokenCredential>>,
 }
 
 /// A change to the exporter's configuration, applied once the connection string is known.
@@ -176,6 +178,42 @@ impl TelemetryBuilder {
     /// Sends to Application Insights with this connection string.
     pub fn connection_string(mut self, connection_string: impl Into<String>) -> Self {
         self.connection_string = Some(connection_string.into());
+        self
+    }
+
+    /// Sends with Microsoft Entra ID tokens from `credential` (feature `entra`), for
+    /// resources with local authentication disabled: each request to
+    /// `{IngestionEndpoint}/v2.1/track` carries `Authorization: Bearer <token>` for the scope
+    /// `https://monitor.azure.com//.default`, or the connection string's `AADAudience`
+    /// followed by `/.default`. Any `azure_identity` credential works (developer tools,
+    /// managed identity, workload identity, client secret); the identity needs the
+    /// Monitoring Metrics Publisher role on the resource.
+    ///
+    /// Tokens are fetched on the export worker, never on a calling thread, and reused until
+    /// 5 minutes before they expire. While none can be had, events are kept in the spool
+    /// and sending pauses (growing up to a minute between tries).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use azure_core::credentials::TokenCredential;
+    /// use azsdk_telemetry::{BuildError, TelemetryHandle, TelemetryLayer};
+    ///
+    /// // `credential`: e.g. `azure_identity::DeveloperToolsCredential::new(None)?`
+    /// fn telemetry(credential: Arc<dyn TokenCredential>) -> Result<TelemetryHandle, BuildError> {
+    ///     let (layer, handle) = TelemetryLayer::builder()
+    ///         .connection_string("InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://westus2-1.in.applicationinsights.azure.com/")
+    ///         .credential(credential)
+    ///         .build::<tracing_subscriber::Registry>()?;
+    ///     # drop(layer);
+    ///     Ok(handle)
+    /// }
+    /// ```
+    #[cfg(feature = "entra")]
+    pub fn credential(
+        mut self,
+        credential: Arc<dyn azure_core::credentials::TokenCredential>,
+    ) -> Self {
+        self.credential = Some(credential);
         self
     }
 
@@ -404,6 +442,10 @@ impl TelemetryBuilder {
                 .or_else(|| ExportConfig::default_spool_dir(&connection_string));
             let mut export = ExportConfig::new(connection_string);
             export.spool_dir = spool;
+            #[cfg(feature = "entra")]
+            {
+                export.credential = self.credential.clone();
+            }
             export.envelope_log = env(crate::export::ENV_LOG)
                 .as_deref()
                 .and_then(crate::export::EnvelopeLog::parse);
