@@ -27,6 +27,8 @@ mod files;
 mod layer;
 pub mod lifecycle;
 pub mod manifest;
+#[cfg(feature = "rmcp")]
+pub mod mcp;
 mod response;
 pub mod sanitize;
 pub mod tool_call;
