@@ -15,8 +15,8 @@ use tracing_subscriber::util::SubscriberInitExt;
 /// `ai.cloud.role` and the state directory's name.
 pub const APP_NAME: &str = "azsdk";
 
-/// Names the MCP server's platform when the environment does not show it
-/// (`VSCode`, `GitHub`, `JetBrains`, `CLI`, or any other name).
+/// Names the MCP server's platform, ahead of the environment and the client
+/// (`VSCode`, `GitHub`, `JetBrains`, `ClaudeDesktop`, `CLI`, or any other name).
 pub const ENV_PLATFORM: &str = "AZSDK_PLATFORM";
 
 /// The builder both front-ends start from.
@@ -39,37 +39,41 @@ pub fn cli_builder() -> TelemetryBuilder {
 }
 
 /// The MCP server's telemetry: one session per server process, calls are
-/// `agent-invoked`, the platform comes from [`ENV_PLATFORM`] or the
-/// environment the editor started the server in. The client is learned at
-/// `initialize`.
+/// `agent-invoked`, the platform comes from [`ENV_PLATFORM`], else the
+/// environment the editor started the server in (VS Code sets `VSCODE_PID`
+/// for the servers it starts), else the client learned at `initialize`
+/// (`claude-ai` is `ClaudeDesktop`).
 pub fn mcp_builder() -> TelemetryBuilder {
-    base()
-        .platform(mcp_platform(|name| std::env::var(name).ok()))
-        .execution_mode(AGENT_INVOKED)
+    let builder = base().execution_mode(AGENT_INVOKED);
+    match mcp_platform(|name| std::env::var(name).ok()) {
+        Some(platform) => builder.platform(platform),
+        None => builder,
+    }
 }
 
-/// The MCP server's platform: [`ENV_PLATFORM`] when set, else what the
-/// environment shows (VS Code sets `VSCODE_PID` for the servers it starts).
+/// The platform [`ENV_PLATFORM`] names, if it is set.
 ///
 /// ```
 /// use azsdk_telemetry::Platform;
 /// use azsdk_telemetry_examples::telemetry::mcp_platform;
 /// let env = |name: &str| (name == "AZSDK_PLATFORM").then(|| "vscode".to_string());
-/// assert_eq!(mcp_platform(env), Platform::VsCode);
+/// assert_eq!(mcp_platform(env), Some(Platform::VsCode));
 /// let env = |name: &str| (name == "AZSDK_PLATFORM").then(|| "Zed".to_string());
-/// assert_eq!(mcp_platform(env), Platform::custom("Zed"));
+/// assert_eq!(mcp_platform(env), Some(Platform::custom("Zed")));
+/// assert_eq!(mcp_platform(|_| None), None);
 /// ```
-pub fn mcp_platform(lookup: impl Fn(&str) -> Option<String>) -> Platform {
-    match lookup(ENV_PLATFORM).map(|name| name.trim().to_owned()) {
-        Some(name) if !name.is_empty() => match name.to_ascii_lowercase().as_str() {
-            "vscode" | "vs code" | "visual studio code" => Platform::VsCode,
-            "github" => Platform::GitHub,
-            "jetbrains" => Platform::JetBrains,
-            "cli" => Platform::Cli,
-            _ => Platform::custom(name),
-        },
-        _ => context::detect_platform_from(lookup),
-    }
+pub fn mcp_platform(lookup: impl Fn(&str) -> Option<String>) -> Option<Platform> {
+    let name = lookup(ENV_PLATFORM)?.trim().to_owned();
+    let platform = match name.to_ascii_lowercase().as_str() {
+        "" => return None,
+        "vscode" | "vs code" | "visual studio code" => Platform::VsCode,
+        "github" => Platform::GitHub,
+        "jetbrains" => Platform::JetBrains,
+        "claudedesktop" | "claude desktop" => Platform::ClaudeDesktop,
+        "cli" => Platform::Cli,
+        _ => Platform::custom(name),
+    };
+    Some(platform)
 }
 
 /// Builds `builder` and installs its layer as the process's subscriber.
