@@ -25,7 +25,13 @@ fn properties(envelope: &Value) -> &serde_json::Map<String, Value> {
 }
 
 /// What every envelope shares, whatever the event.
-fn assert_common_shape(envelope: &Value, name: &str, success: bool, duration: &str) {
+fn assert_common_shape(
+    envelope: &Value,
+    name: &str,
+    success: bool,
+    duration: &str,
+    platform: &str,
+) {
     assert_eq!(
         envelope["name"],
         "Microsoft.ApplicationInsights.RemoteDependency"
@@ -62,7 +68,7 @@ fn assert_common_shape(envelope: &Value, name: &str, success: bool, duration: &s
     assert_eq!(base["id"], event_id);
     assert_eq!(props["macAddressHash"], "N/A");
     assert_eq!(props["devDeviceId"], "N/A");
-    assert_eq!(props["platform"], "CLI");
+    assert_eq!(props["platform"], platform);
     assert_eq!(props["isOptedIn"], "true");
 
     let tags = envelope["tags"].as_object().expect("tags");
@@ -121,7 +127,14 @@ fn tool_executed_matches_spec_example_1() {
     event.emit();
 
     let envelope = only_envelope(capture.envelopes());
-    assert_common_shape(&envelope, "ToolExecuted", true, "0.00:00:12.450000");
+    // No platform configured, none in the environment: the client names it, as in the spec.
+    assert_common_shape(
+        &envelope,
+        "ToolExecuted",
+        true,
+        "0.00:00:12.450000",
+        "VSCode",
+    );
     assert_event_properties(
         &envelope,
         json!({
@@ -171,7 +184,7 @@ fn failed_tool_matches_spec_example_2() {
     }
     .emit();
     let envelope = only_envelope(capture.envelopes());
-    assert_common_shape(&envelope, "ToolExecuted", false, "0.00:00:08.234000");
+    assert_common_shape(&envelope, "ToolExecuted", false, "0.00:00:08.234000", "CLI");
     assert_event_properties(
         &envelope,
         json!({
@@ -193,7 +206,7 @@ fn system_started_carries_startup_time() {
     }
     .emit();
     let envelope = only_envelope(capture.envelopes());
-    assert_common_shape(&envelope, "SystemStarted", true, "0.00:00:00.450000");
+    assert_common_shape(&envelope, "SystemStarted", true, "0.00:00:00.450000", "CLI");
     assert_event_properties(&envelope, json!({ "eventType": "start" }));
 }
 
@@ -206,7 +219,7 @@ fn system_stopped_carries_session_length_and_tool_calls() {
     }
     .emit();
     let envelope = only_envelope(capture.envelopes());
-    assert_common_shape(&envelope, "SystemStopped", true, "0.01:00:00.000000");
+    assert_common_shape(&envelope, "SystemStopped", true, "0.01:00:00.000000", "CLI");
     assert_event_properties(
         &envelope,
         json!({ "eventType": "stop", "sessionDuration": "3600000", "toolCallsInSession": "12" }),
@@ -221,7 +234,13 @@ fn system_installed_carries_install_method() {
     }
     .emit();
     let envelope = only_envelope(capture.envelopes());
-    assert_common_shape(&envelope, "SystemInstalled", true, "0.00:00:00.000000");
+    assert_common_shape(
+        &envelope,
+        "SystemInstalled",
+        true,
+        "0.00:00:00.000000",
+        "CLI",
+    );
     assert_event_properties(
         &envelope,
         json!({ "eventType": "install", "installMethod": "npm" }),
@@ -238,7 +257,13 @@ fn system_crashed_is_a_failure_with_reason_message_and_stack() {
     }
     .emit();
     let envelope = only_envelope(capture.envelopes());
-    assert_common_shape(&envelope, "SystemCrashed", false, "0.00:00:00.000000");
+    assert_common_shape(
+        &envelope,
+        "SystemCrashed",
+        false,
+        "0.00:00:00.000000",
+        "CLI",
+    );
     assert_event_properties(
         &envelope,
         json!({
@@ -258,7 +283,13 @@ fn system_configured_carries_changes_as_a_json_string() {
     }
     .emit();
     let envelope = only_envelope(capture.envelopes());
-    assert_common_shape(&envelope, "SystemConfigured", true, "0.00:00:00.000000");
+    assert_common_shape(
+        &envelope,
+        "SystemConfigured",
+        true,
+        "0.00:00:00.000000",
+        "CLI",
+    );
     assert_event_properties(
         &envelope,
         json!({ "eventType": "configure", "configChanges": "{\"telemetryEnabled\":false,\"logLevel\":\"debug\"}" }),
@@ -274,7 +305,7 @@ fn system_updated_carries_previous_version_and_method() {
     }
     .emit();
     let envelope = only_envelope(capture.envelopes());
-    assert_common_shape(&envelope, "SystemUpdated", true, "0.00:00:00.000000");
+    assert_common_shape(&envelope, "SystemUpdated", true, "0.00:00:00.000000", "CLI");
     assert_event_properties(
         &envelope,
         json!({ "eventType": "update", "previousVersion": "0.5.6.0", "updateMethod": "automatic" }),

@@ -29,6 +29,8 @@ pub mod fuzzing;
 mod layer;
 mod lifecycle;
 pub mod manifest;
+#[cfg(feature = "rmcp")]
+pub mod mcp;
 mod response;
 mod sanitize;
 mod tool_call;

@@ -6,6 +6,7 @@
 //! completed records `Cancelled`.
 
 use std::any::Any;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
@@ -51,7 +52,7 @@ pub struct Outcome {
 /// The macro drives it.
 #[derive(Debug)]
 pub struct ToolCall {
-    name: &'static str,
+    name: Cow<'static, str>,
     category: &'static str,
     args: ArgsRecorder,
     started: Instant,
@@ -74,12 +75,30 @@ impl ToolCall {
         let mut args = ArgsRecorder::new();
         record_args(&mut args);
         Some(ToolCall {
-            name,
+            name: Cow::Borrowed(name),
             category,
             args,
             started: Instant::now(),
             done: false,
         })
+    }
+
+    /// A call that started at `started` and was answered without recording itself: the
+    /// MCP front door's record of a `tools/call` rejected before the tool ran. No arguments
+    /// are recorded (`toolArgs` is `{}`).
+    #[cfg(feature = "rmcp")]
+    pub(crate) fn answered(
+        name: Cow<'static, str>,
+        category: &'static str,
+        started: Instant,
+    ) -> ToolCall {
+        ToolCall {
+            name,
+            category,
+            args: ArgsRecorder::new(),
+            started,
+            done: false,
+        }
     }
 
     /// Runs `body`; if it panics, records the panic and resumes unwinding.
@@ -111,12 +130,13 @@ impl ToolCall {
         if std::mem::replace(&mut self.done, true) {
             return;
         }
+        #[cfg(feature = "rmcp")]
+        crate::mcp::note_recorded();
         let duration = self.started.elapsed();
-        let (name, category) = (self.name, self.category);
         let error = outcome.error.as_ref();
         let mut fields = ToolFields {
-            tool_name: name,
-            tool_category: category,
+            tool_name: &self.name,
+            tool_category: self.category,
             duration,
             success: !error.is_some_and(|error| error.failure),
             tool_response: outcome.response.as_deref(),

@@ -22,28 +22,22 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
-/// An Azure SDK language, spelled as the dashboards show it (`.NET`, `Java`, ...).
-///
-/// ```
-/// use azsdk_telemetry_examples::args::Language;
-/// assert_eq!("dotnet".parse::<Language>().unwrap(), Language::DotNet);
-/// assert_eq!(Language::DotNet.to_string(), ".NET");
-/// ```
+/// An Azure SDK language: `.NET`, `Java`, `JavaScript`, `Python` or `Go`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, JsonSchema)]
 pub enum Language {
-    /// `.NET`.
+    /// .NET (C#).
     #[serde(rename = ".NET", alias = "dotnet", alias = "DotNet", alias = "csharp")]
     DotNet,
-    /// `Java`.
+    /// Java.
     #[serde(alias = "java")]
     Java,
-    /// `JavaScript` (and TypeScript).
+    /// JavaScript and TypeScript.
     #[serde(alias = "javascript", alias = "js", alias = "typescript")]
     JavaScript,
-    /// `Python`.
+    /// Python.
     #[serde(alias = "python")]
     Python,
-    /// `Go`.
+    /// Go.
     #[serde(alias = "go", alias = "golang")]
     Go,
 }
@@ -58,7 +52,13 @@ impl Language {
         Language::Go,
     ];
 
-    /// The name on the wire and in output.
+    /// The name on the wire and in output, as the dashboards show it.
+    ///
+    /// ```
+    /// use azsdk_telemetry_examples::args::Language;
+    /// assert_eq!("dotnet".parse::<Language>().unwrap(), Language::DotNet);
+    /// assert_eq!(Language::DotNet.as_str(), ".NET");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             Language::DotNet => ".NET",
@@ -114,21 +114,24 @@ impl ArgValue for Language {
     }
 }
 
-/// A list of languages: `--languages .NET,Java` on the command line, an
-/// array in MCP, and one comma-separated string in `toolArgs`
-/// (`"languages": ".NET,Java"`), as the spec's dashboards expect.
-///
-/// ```
-/// use azsdk_telemetry_examples::args::Languages;
-/// let all: Languages = "all".parse().unwrap();
-/// assert_eq!(all.to_string(), ".NET,Java,JavaScript,Python,Go");
-/// ```
+// On the command line `--languages .NET,Java` or `all`; in MCP an array of
+// languages (omitted: all); in `toolArgs` one comma-separated string
+// (`"languages": ".NET,Java"`), as the spec's dashboards expect. The doc
+// comment below is the MCP schema's description.
+/// A list of SDK languages.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(transparent)]
 pub struct Languages(pub Vec<Language>);
 
 impl Languages {
-    /// Every language.
+    /// Every language: what `all` on the command line, or no list in MCP, means.
+    ///
+    /// ```
+    /// use azsdk_telemetry_examples::args::Languages;
+    /// let all: Languages = "all".parse().unwrap();
+    /// assert_eq!(all, Languages::all());
+    /// assert_eq!(all.to_string(), ".NET,Java,JavaScript,Python,Go");
+    /// ```
     pub fn all() -> Self {
         Languages(Language::ALL.to_vec())
     }
@@ -188,15 +191,15 @@ impl ArgValue for Languages {
     }
 }
 
-/// Data plane or management plane: the spec's `planeType`.
+/// Data plane or management plane.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
 #[derive(JsonSchema, clap::ValueEnum, TelemetryArgs)]
 pub enum PlaneType {
-    /// `data`: the service's data plane.
+    /// The service's data plane.
     #[default]
     Data,
-    /// `mgmt`: the Azure Resource Manager plane.
+    /// The management plane (Azure Resource Manager).
     Mgmt,
 }
 
@@ -219,7 +222,7 @@ pub enum TestMode {
 #[serde(rename_all = "lowercase")]
 #[derive(JsonSchema, clap::ValueEnum, TelemetryArgs)]
 pub enum SdkReleaseType {
-    /// A beta / preview package.
+    /// A beta (preview) package.
     #[default]
     Preview,
     /// A generally available package.
@@ -230,8 +233,12 @@ pub enum SdkReleaseType {
 #[derive(Debug, Clone, Default, clap::Args, Deserialize, JsonSchema, TelemetryArgs)]
 #[serde(rename_all = "camelCase")]
 pub struct VerifySetupArgs {
-    /// Languages to verify, comma-separated (`all` for every language).
-    #[arg(long, default_value = "all")]
+    /// Languages to verify; every language when omitted.
+    #[arg(
+        long,
+        default_value = "all",
+        help = "Languages to verify, comma-separated, or `all`"
+    )]
     #[serde(default)]
     #[telemetry(allow)]
     pub languages: Languages,
@@ -294,7 +301,7 @@ pub struct GenerateSdkArgs {
     #[serde(default)]
     #[telemetry(hash)]
     pub subscription_id: Option<String>,
-    /// Key for the spec repository mirror. Never recorded.
+    /// Key for the spec repository mirror (never recorded in telemetry).
     #[arg(long, env = "AZSDK_API_KEY", hide_env_values = true)]
     #[serde(default)]
     pub api_key: Option<String>,
@@ -332,7 +339,7 @@ pub struct RunTestsArgs {
     #[serde(default)]
     #[telemetry(hash)]
     pub subscription_id: Option<String>,
-    /// Service principal secret for live tests. Never recorded.
+    /// Service principal secret for live tests (never recorded in telemetry).
     #[arg(long, env = "AZURE_CLIENT_SECRET", hide_env_values = true)]
     #[serde(default)]
     pub client_secret: Option<String>,
@@ -346,8 +353,12 @@ pub struct RunPrChecksArgs {
     #[arg(long)]
     #[telemetry(allow, dimension = "serviceName")]
     pub service: String,
-    /// Languages to check, comma-separated (`all` for every language).
-    #[arg(long, default_value = "all")]
+    /// Languages to check; every language when omitted.
+    #[arg(
+        long,
+        default_value = "all",
+        help = "Languages to check, comma-separated, or `all`"
+    )]
     #[serde(default)]
     #[telemetry(allow)]
     pub languages: Languages,
@@ -361,7 +372,7 @@ pub struct RunPrChecksArgs {
     #[serde(default)]
     #[telemetry(allow)]
     pub pr_number: Option<u32>,
-    /// GitHub token for the checks API. Never recorded.
+    /// GitHub token for the checks API (never recorded in telemetry).
     #[arg(long, env = "GITHUB_TOKEN", hide_env_values = true)]
     #[serde(default)]
     pub github_token: Option<String>,
@@ -379,8 +390,12 @@ pub struct UpdatePackageArgs {
     #[arg(long)]
     #[telemetry(allow)]
     pub version: String,
-    /// Languages whose packages to update, comma-separated (`all`).
-    #[arg(long, default_value = "all")]
+    /// Languages whose packages to update; every language when omitted.
+    #[arg(
+        long,
+        default_value = "all",
+        help = "Languages whose packages to update, comma-separated, or `all`"
+    )]
     #[serde(default)]
     #[telemetry(allow)]
     pub languages: Languages,
@@ -409,8 +424,12 @@ pub struct CreateReleasePlanArgs {
     #[arg(long)]
     #[telemetry(allow, dimension = "serviceName")]
     pub service: String,
-    /// Languages to release, comma-separated (`all`).
-    #[arg(long, default_value = "all")]
+    /// Languages to release; every language when omitted.
+    #[arg(
+        long,
+        default_value = "all",
+        help = "Languages to release, comma-separated, or `all`"
+    )]
     #[serde(default)]
     #[telemetry(allow)]
     pub languages: Languages,
@@ -438,7 +457,7 @@ pub struct CreateReleasePlanArgs {
     #[serde(default)]
     #[telemetry(hash)]
     pub tenant_id: Option<String>,
-    /// Who to notify. Personal data: never recorded.
+    /// E-mail address to notify (personal data: never recorded in telemetry).
     #[arg(long)]
     #[serde(default)]
     pub owner_email: Option<String>,

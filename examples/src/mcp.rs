@@ -5,7 +5,10 @@
 //! instrumented [`Toolbox`] method, and turns the outcome into a
 //! `CallToolResult`. Failures are tool results with `isError: true`, so the
 //! model reads what went wrong; the telemetry has already classified them
-//! (`ValidationError`, `NetworkError`, `TestFailure`, ...).
+//! (`ValidationError`, `NetworkError`, `TestFailure`, ...). Arguments that do
+//! not fit a tool's schema are refused before the tool runs; `call_tool`
+//! records those calls through [`azsdk_telemetry::mcp::call_tool`]
+//! (`MissingField`, `InvalidType`, `UnknownVariant`, ...).
 //!
 //! The client's name and version reach telemetry at `initialize` (and, for
 //! clients that skip the handshake, from each request's
@@ -190,7 +193,11 @@ impl ServerHandler for AzsdkServer {
         if let Some(client) = context.meta.client_info() {
             self.learn_client(&client);
         }
-        let call = ToolCallContext::new(self, request, context);
-        self.tool_router.call(call).await
+        // Records the calls the tools do not: arguments rejected before a tool runs.
+        azsdk_telemetry::mcp::call_tool(request, |request| {
+            self.tool_router
+                .call(ToolCallContext::new(self, request, context))
+        })
+        .await
     }
 }

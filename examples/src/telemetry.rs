@@ -17,8 +17,8 @@ use tracing_subscriber::util::SubscriberInitExt;
 /// `ai.cloud.role` and the state directory's name.
 pub const APP_NAME: &str = "azsdk";
 
-/// Names the MCP server's platform when the environment does not show it
-/// (`VSCode`, `GitHub`, `JetBrains`, `CLI`, or any other name).
+/// Names the MCP server's platform, ahead of the environment and the client
+/// (`VSCode`, `GitHub`, `JetBrains`, `ClaudeDesktop`, `CLI`, or any other name).
 pub const ENV_PLATFORM: &str = "AZSDK_PLATFORM";
 
 /// `entra` sends with Microsoft Entra ID tokens of the signed-in developer tools (Azure
@@ -64,9 +64,10 @@ pub fn cli_builder() -> TelemetryBuilder {
 }
 
 /// The MCP server's telemetry: one session per server process, calls are
-/// `agent-invoked`, the platform comes from [`ENV_PLATFORM`] or the
-/// environment the editor started the server in. The client is learned at
-/// `initialize`.
+/// `agent-invoked`, the platform comes from [`ENV_PLATFORM`], else the
+/// environment the editor started the server in (VS Code sets `VSCODE_PID`
+/// for the servers it starts), else the client learned at `initialize`
+/// (`claude-ai` is `ClaudeDesktop`).
 pub fn mcp_builder() -> TelemetryBuilder {
     let builder = base().execution_mode(EXECUTION_AGENT_INVOKED);
     match mcp_platform(|name| std::env::var(name).ok()) {
@@ -75,9 +76,7 @@ pub fn mcp_builder() -> TelemetryBuilder {
     }
 }
 
-/// The MCP server's platform named by [`ENV_PLATFORM`]; `None` leaves it to
-/// the framework, which reads the environment (VS Code sets `VSCODE_PID` for
-/// the servers it starts).
+/// The platform [`ENV_PLATFORM`] names, if it is set.
 ///
 /// ```
 /// use azsdk_telemetry::Platform;
@@ -90,16 +89,16 @@ pub fn mcp_builder() -> TelemetryBuilder {
 /// ```
 pub fn mcp_platform(lookup: impl Fn(&str) -> Option<String>) -> Option<Platform> {
     let name = lookup(ENV_PLATFORM)?.trim().to_owned();
-    if name.is_empty() {
-        return None;
-    }
-    Some(match name.to_ascii_lowercase().as_str() {
+    let platform = match name.to_ascii_lowercase().as_str() {
+        "" => return None,
         "vscode" | "vs code" | "visual studio code" => Platform::VsCode,
         "github" => Platform::GitHub,
         "jetbrains" => Platform::JetBrains,
+        "claudedesktop" | "claude desktop" => Platform::ClaudeDesktop,
         "cli" => Platform::Cli,
         _ => Platform::custom(name),
-    })
+    };
+    Some(platform)
 }
 
 /// Builds `builder` and installs its layer as the process's subscriber.

@@ -15,27 +15,35 @@ pub const EXECUTION_AGENT_INVOKED: &str = "agent-invoked";
 /// IDEs' terminals, and other CI systems (by their well-known variables;
 /// reported as `AzurePipelines`, `GitLab` or `CI`).
 pub(crate) fn detect_platform_from(lookup: impl Fn(&str) -> Option<String>) -> Platform {
+    shown_platform_from(lookup).unwrap_or(Platform::Cli)
+}
+
+/// The platform the environment shows, `None` when it shows none (then an MCP
+/// client may name it).
+pub(crate) fn shown_platform_from(lookup: impl Fn(&str) -> Option<String>) -> Option<Platform> {
     let set = |name: &str| lookup(name).is_some_and(|value| !value.trim().is_empty());
     let is = |name: &str, expected: &str| {
         lookup(name).is_some_and(|value| value.trim().eq_ignore_ascii_case(expected))
     };
-    if is("TERM_PROGRAM", "vscode") || set("VSCODE_PID") || set("VSCODE_IPC_HOOK_CLI") {
-        Platform::VsCode
-    } else if is("GITHUB_ACTIONS", "true") || is("CODESPACES", "true") {
-        Platform::GitHub
-    } else if lookup("TERMINAL_EMULATOR").is_some_and(|value| value.starts_with("JetBrains"))
-        || set("IDEA_INITIAL_DIRECTORY")
-    {
-        Platform::JetBrains
-    } else if is("TF_BUILD", "true") {
-        Platform::custom("AzurePipelines")
-    } else if is("GITLAB_CI", "true") {
-        Platform::custom("GitLab")
-    } else if set("CI") && !is("CI", "false") {
-        Platform::custom("CI")
-    } else {
-        Platform::Cli
-    }
+    let platform =
+        if is("TERM_PROGRAM", "vscode") || set("VSCODE_PID") || set("VSCODE_IPC_HOOK_CLI") {
+            Platform::VsCode
+        } else if is("GITHUB_ACTIONS", "true") || is("CODESPACES", "true") {
+            Platform::GitHub
+        } else if lookup("TERMINAL_EMULATOR").is_some_and(|value| value.starts_with("JetBrains"))
+            || set("IDEA_INITIAL_DIRECTORY")
+        {
+            Platform::JetBrains
+        } else if is("TF_BUILD", "true") {
+            Platform::custom("AzurePipelines")
+        } else if is("GITLAB_CI", "true") {
+            Platform::custom("GitLab")
+        } else if set("CI") && !is("CI", "false") {
+            Platform::custom("CI")
+        } else {
+            return None;
+        };
+    Some(platform)
 }
 
 /// Whether the process runs in CI, by the well-known variables of CI systems (`CI`,
@@ -59,6 +67,11 @@ pub(crate) fn is_ci_from(lookup: impl Fn(&str) -> Option<String>) -> bool {
 /// [`detect_platform_from`] over the process environment.
 pub(crate) fn detect_platform() -> Platform {
     detect_platform_from(|name| std::env::var(name).ok())
+}
+
+/// [`shown_platform_from`] over the process environment.
+pub(crate) fn shown_platform() -> Option<Platform> {
+    shown_platform_from(|name| std::env::var(name).ok())
 }
 
 /// `agent-invoked` when the environment shows an AI agent ran the process

@@ -8,7 +8,7 @@ use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::SystemTime;
 
-pub(crate) use detect::{detect_execution_mode, detect_platform, is_ci_from};
+pub(crate) use detect::{detect_execution_mode, detect_platform, is_ci_from, shown_platform};
 pub use detect::{EXECUTION_AGENT_INVOKED, EXECUTION_DIRECT};
 pub(crate) use device::detect_identity;
 pub use device::{mac_address_hash, sha256_hex};
@@ -34,6 +34,8 @@ pub enum Platform {
     GitHub,
     /// A JetBrains IDE: `JetBrains`.
     JetBrains,
+    /// Claude Desktop: `ClaudeDesktop`.
+    ClaudeDesktop,
     /// Any other name.
     Custom(String),
 }
@@ -51,7 +53,46 @@ impl Platform {
             Platform::VsCode => "VSCode",
             Platform::GitHub => "GitHub",
             Platform::JetBrains => "JetBrains",
+            Platform::ClaudeDesktop => "ClaudeDesktop",
             Platform::Custom(name) => name,
+        }
+    }
+
+    /// The platform of an MCP client, by the name it gives at `initialize`
+    /// (`clientInfo.name`): VS Code (and its Insiders build), Claude Desktop
+    /// (`claude-ai`), JetBrains IDEs and GitHub (Copilot's coding agent) by their
+    /// known names, any other client by its own name (scrubbed where the context
+    /// takes it in). What a session records when the environment shows no platform.
+    ///
+    /// ```
+    /// use azsdk_telemetry::Platform;
+    /// assert_eq!(Platform::of_client("Visual Studio Code"), Platform::VsCode);
+    /// assert_eq!(Platform::of_client("claude-ai"), Platform::ClaudeDesktop);
+    /// assert_eq!(Platform::of_client("Zed"), Platform::custom("Zed"));
+    /// ```
+    pub fn of_client(name: &str) -> Platform {
+        let name = name.trim();
+        let lower = name.to_ascii_lowercase();
+        let is = |names: &[&str]| names.iter().any(|known| lower.starts_with(known));
+        if is(&["visual studio code", "vscode", "vs code"]) {
+            Platform::VsCode
+        } else if is(&["claude-ai", "claude desktop", "claude-desktop"]) {
+            Platform::ClaudeDesktop
+        } else if is(&[
+            "jetbrains",
+            "intellij",
+            "pycharm",
+            "rider",
+            "goland",
+            "webstorm",
+        ]) {
+            Platform::JetBrains
+        } else if is(&["github", "copilot-swe-agent", "copilot coding agent"]) {
+            Platform::GitHub
+        } else if name.is_empty() {
+            Platform::Cli
+        } else {
+            Platform::custom(name)
         }
     }
 }
@@ -183,6 +224,9 @@ pub(crate) type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 pub(crate) struct SharedContext {
     current: RwLock<Arc<ContextSnapshot>>,
     clock: Option<Clock>,
+    /// Whether the MCP client names the platform: neither the application nor the
+    /// environment did.
+    platform_from_client: bool,
 }
 
 impl fmt::Debug for SharedContext {
@@ -190,6 +234,7 @@ impl fmt::Debug for SharedContext {
         f.debug_struct("SharedContext")
             .field("current", &self.snapshot())
             .field("injected_clock", &self.clock.is_some())
+            .field("platform_from_client", &self.platform_from_client)
             .finish()
     }
 }
@@ -204,7 +249,29 @@ impl SharedContext {
         SharedContext {
             current: RwLock::new(Arc::new(snapshot)),
             clock,
+            platform_from_client: false,
         }
+    }
+
+    /// Lets the MCP client name the platform ([`Platform::of_client`]) when it is set:
+    /// for a context whose platform neither the application nor the environment gave.
+    pub(crate) fn platform_from_client(mut self) -> Self {
+        self.platform_from_client = true;
+        self
+    }
+
+    /// Sets the MCP client, and the platform it names when the context lets it.
+    pub(crate) fn set_client(&self, client: ClientInfo) {
+        let platform = self
+            .platform_from_client
+            .then(|| client.name.as_deref().map(Platform::of_client))
+            .flatten();
+        self.update(|ctx| {
+            ctx.client = client;
+            if let Some(platform) = platform {
+                ctx.platform = platform.as_str().to_owned();
+            }
+        });
     }
 
     /// Now, by the injected clock or the system's.
@@ -326,6 +393,42 @@ mod tests {
             shared.snapshot().client,
             ClientInfo::new("Visual Studio Code", "1.100.1")
         );
+    }
+
+    #[test]
+    fn the_client_names_the_platform_only_when_nothing_else_did() {
+        let open = SharedContext::new(ContextSnapshot::default()).platform_from_client();
+        open.set_client(ClientInfo::new("claude-ai", "0.1.0"));
+        assert_eq!(open.snapshot().platform, "ClaudeDesktop");
+        open.set_client(ClientInfo::new("Visual Studio Code - Insiders", "1.101.0"));
+        assert_eq!(open.snapshot().platform, "VSCode");
+        open.set_client(ClientInfo::new("ops@contoso.com", "1"));
+        assert_eq!(open.snapshot().platform, "[EMAIL]");
+
+        let given = SharedContext::new(ContextSnapshot {
+            platform: "JetBrains".into(),
+            ..ContextSnapshot::default()
+        });
+        given.set_client(ClientInfo::new("claude-ai", "0.1.0"));
+        assert_eq!(given.snapshot().platform, "JetBrains");
+        assert_eq!(given.snapshot().client.name.as_deref(), Some("claude-ai"));
+    }
+
+    #[test]
+    fn known_clients_map_to_their_platforms() {
+        let cases = [
+            ("Visual Studio Code", Platform::VsCode),
+            ("claude-ai", Platform::ClaudeDesktop),
+            ("Claude Desktop", Platform::ClaudeDesktop),
+            ("JetBrains AI Assistant", Platform::JetBrains),
+            ("IntelliJ IDEA", Platform::JetBrains),
+            ("github-copilot-coding-agent", Platform::GitHub),
+            ("claude-code", Platform::custom("claude-code")),
+            ("  ", Platform::Cli),
+        ];
+        for (name, platform) in cases {
+            assert_eq!(Platform::of_client(name), platform, "{name:?}");
+        }
     }
 
     #[test]

@@ -122,7 +122,9 @@ impl TelemetryBuilder {
         self
     }
 
-    /// `platform`. Default: `CLI`.
+    /// `platform`. Default: what the environment shows (VS Code's terminal, GitHub
+    /// Actions, a JetBrains IDE, CI), else the MCP client's
+    /// ([`TelemetryHandle::set_client`]), else `CLI`.
     pub fn platform(mut self, platform: Platform) -> Self {
         self.platform = Some(platform);
         self
@@ -484,12 +486,16 @@ impl TelemetryBuilder {
             .as_ref()
             .map_or_else(SystemTime::now, |clock| clock());
         let startup = lifecycle.start(self.app_version.as_deref().unwrap_or(UNKNOWN_VERSION), now);
-        let mut snapshot = self.snapshot(self.resolved_app_name());
+        let (mut snapshot, platform_from_client) = self.snapshot(self.resolved_app_name());
         if let (None, Some(session)) = (&self.session_id, &startup.session_id) {
             snapshot.session_id = session.clone();
         }
         let app_for_notice = snapshot.app_name.clone();
-        let context = Arc::new(SharedContext::with_clock(snapshot, self.clock.clone()));
+        let mut context = SharedContext::with_clock(snapshot, self.clock.clone());
+        if platform_from_client {
+            context = context.platform_from_client();
+        }
+        let context = Arc::new(context);
         if startup.show_notice {
             if let Some(text) = &self.lifecycle.notice {
                 let default;
@@ -608,7 +614,9 @@ impl TelemetryBuilder {
         })
     }
 
-    fn snapshot(&self, app_name: String) -> ContextSnapshot {
+    /// The context at start-up, and whether the MCP client may name the platform
+    /// (neither the application nor the environment did).
+    fn snapshot(&self, app_name: String) -> (ContextSnapshot, bool) {
         let defaults = ContextSnapshot::default();
         let detect = !self.ignore_environment;
         let (mac_address_hash, dev_device_id) = match (&self.mac_address_hash, &self.dev_device_id)
@@ -621,15 +629,17 @@ impl TelemetryBuilder {
             ),
         };
         let platform = match &self.platform {
-            Some(platform) => platform.clone(),
-            None if detect => context::detect_platform(),
-            None => Platform::Cli,
+            Some(platform) => Some(platform.clone()),
+            None if detect => context::shown_platform(),
+            None => None,
         };
+        let platform_from_client = platform.is_none();
+        let platform = platform.unwrap_or_default();
         let execution_mode = self
             .execution_mode
             .clone()
             .or_else(|| detect.then(context::detect_execution_mode));
-        ContextSnapshot {
+        let snapshot = ContextSnapshot {
             app_name,
             version: self
                 .app_version
@@ -646,7 +656,8 @@ impl TelemetryBuilder {
             agent: self.agent.clone(),
             execution_mode,
             ..defaults
-        }
+        };
+        (snapshot, platform_from_client)
     }
 }
 

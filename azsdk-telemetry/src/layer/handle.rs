@@ -177,9 +177,12 @@ impl TelemetryHandle {
         self.context.snapshot().session_id.clone()
     }
 
-    /// Sets the MCP client for every later event (learned at `initialize`).
+    /// Sets the MCP client for every later event (learned at `initialize`). When
+    /// neither [`TelemetryBuilder::platform`](crate::TelemetryBuilder::platform) nor the
+    /// environment named the platform, the client names it ([`Platform::of_client`](crate::Platform::of_client)):
+    /// `claude-ai` is `ClaudeDesktop`.
     pub fn set_client(&self, client: ClientInfo) {
-        self.context.update(|ctx| ctx.client = client);
+        self.context.set_client(client);
     }
 
     /// Sets the AI agent for every later event.

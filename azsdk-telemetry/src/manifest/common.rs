@@ -35,7 +35,10 @@ pub(super) fn properties() -> Vec<PropertyManifest> {
         p("sessionId", "a random id per session (an MCP server process, or CLI invocations less than 30 minutes apart)"),
         p("macAddressHash", "SHA-256 of a MAC address (upper-case hex, no separators), as the Azure tools hash it"),
         p("devDeviceId", "a random per-user device id, stored in the per-user state directory"),
-        p("platform", "where the tool runs: VSCode, GitHub, JetBrains, CLI, ..."),
+        p(
+            "platform",
+            "where the tool runs: VSCode, GitHub, JetBrains, ClaudeDesktop, CLI, ... (else the MCP client's name)",
+        ),
         p("isOptedIn", "true (nothing is sent when telemetry is off)"),
         p("clientName", "the MCP client's name, when known"),
         p("clientVersion", "the MCP client's version, when known"),
@@ -65,7 +68,7 @@ pub(super) fn events() -> Vec<EventManifest> {
     vec![
         event(
             "ToolExecuted",
-            "each call of a #[telemetry_tool]; success and duration in baseData",
+            "each call of a #[telemetry_tool], and each MCP tools/call refused before one ran; success and duration in baseData",
             vec![
                 p("toolName", "the tool's name"),
                 p("toolCategory", "the tool's category"),
@@ -95,11 +98,11 @@ pub(super) fn events() -> Vec<EventManifest> {
                 ),
                 p(
                     "errorType",
-                    "the error's class (see each tool), or Panic, or Cancelled",
+                    "the error's class (see each tool), or Panic, or Cancelled; for MCP arguments refused before the tool ran, their kind: MissingField, InvalidType, UnknownVariant, ...",
                 ),
                 p(
                     "errorMessage",
-                    "the error's message, scrubbed and truncated",
+                    "the error's message, scrubbed and truncated; for refused MCP arguments, the annotated argument's name, never its value",
                 ),
                 p("executionMode", "direct (CLI) or agent-invoked (MCP)"),
                 p(

@@ -146,6 +146,38 @@ pub fn manifest() -> Manifest {
     }
 }
 
+/// A `#[telemetry_tool]` linked into the binary, as the MCP front door needs it: its
+/// names (static, as every call records them) and the top-level argument keys its
+/// annotations record.
+#[cfg(feature = "rmcp")]
+#[derive(Debug)]
+pub(crate) struct Registered {
+    pub(crate) name: &'static str,
+    pub(crate) category: &'static str,
+    /// The annotated top-level keys (`options` for `options.retries`), in recording order.
+    pub(crate) keys: Vec<String>,
+}
+
+/// The registered tool named `name`, if a `#[telemetry_tool]` of that name is linked in.
+#[cfg(feature = "rmcp")]
+pub(crate) fn registered(name: &str) -> Option<Registered> {
+    let entry = inventory::iter::<describe::ToolEntry>
+        .into_iter()
+        .find(|entry| entry.name == name)?;
+    let mut keys: Vec<String> = Vec::new();
+    for field in entry.manifest().fields {
+        let top = field.key.split('.').next().unwrap_or_default();
+        if !keys.iter().any(|key| key == top) {
+            keys.push(top.to_owned());
+        }
+    }
+    Some(Registered {
+        name: entry.name,
+        category: entry.category,
+        keys,
+    })
+}
+
 impl Manifest {
     /// The tool named `name`.
     ///

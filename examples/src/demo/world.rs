@@ -105,6 +105,7 @@ fn platform(name: &str) -> Platform {
         "VSCode" => Platform::VsCode,
         "GitHub" => Platform::GitHub,
         "JetBrains" => Platform::JetBrains,
+        "ClaudeDesktop" => Platform::ClaudeDesktop,
         "CLI" => Platform::Cli,
         other => Platform::custom(other),
     }
