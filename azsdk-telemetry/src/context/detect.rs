@@ -8,18 +8,10 @@ pub const EXECUTION_DIRECT: &str = "direct";
 /// `executionMode` of a call an AI agent made.
 pub const EXECUTION_AGENT_INVOKED: &str = "agent-invoked";
 
-/// The platform the environment shows, `CLI` when nothing more specific is
-/// visible.
-///
-/// VS Code's integrated terminal, GitHub (Actions, Codespaces), JetBrains
-/// IDEs' terminals, and other CI systems (by their well-known variables;
-/// reported as `AzurePipelines`, `GitLab` or `CI`).
-pub(crate) fn detect_platform_from(lookup: impl Fn(&str) -> Option<String>) -> Platform {
-    shown_platform_from(lookup).unwrap_or(Platform::Cli)
-}
-
-/// The platform the environment shows, `None` when it shows none (then an MCP
-/// client may name it).
+/// The platform the environment shows: VS Code's integrated terminal, GitHub (Actions,
+/// Codespaces), JetBrains IDEs' terminals, and other CI systems (by their well-known
+/// variables; reported as `AzurePipelines`, `GitLab` or `CI`). `None` when it shows none:
+/// then an MCP client may name it, else it is `CLI`.
 pub(crate) fn shown_platform_from(lookup: impl Fn(&str) -> Option<String>) -> Option<Platform> {
     let set = |name: &str| lookup(name).is_some_and(|value| !value.trim().is_empty());
     let is = |name: &str, expected: &str| {
@@ -62,11 +54,6 @@ pub(crate) fn is_ci_from(lookup: impl Fn(&str) -> Option<String>) -> bool {
         || ["JENKINS_URL", "BUILDKITE", "CIRCLECI", "TEAMCITY_VERSION"]
             .iter()
             .any(|name| set(name))
-}
-
-/// [`detect_platform_from`] over the process environment.
-pub(crate) fn detect_platform() -> Platform {
-    detect_platform_from(|name| std::env::var(name).ok())
 }
 
 /// [`shown_platform_from`] over the process environment.
@@ -119,7 +106,11 @@ mod tests {
         ];
         for (pairs, expected) in cases {
             let pairs: &'static [(&str, &str)] = Box::leak(pairs.to_vec().into_boxed_slice());
-            assert_eq!(detect_platform_from(env(pairs)), expected, "{pairs:?}");
+            assert_eq!(
+                shown_platform_from(env(pairs)).unwrap_or(Platform::Cli),
+                expected,
+                "{pairs:?}"
+            );
         }
     }
 

@@ -8,7 +8,7 @@ use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::SystemTime;
 
-pub(crate) use detect::{detect_execution_mode, detect_platform, is_ci_from, shown_platform};
+pub(crate) use detect::{detect_execution_mode, is_ci_from, shown_platform};
 pub use detect::{EXECUTION_AGENT_INVOKED, EXECUTION_DIRECT};
 pub(crate) use device::detect_identity;
 pub use device::{mac_address_hash, sha256_hex};
