@@ -197,7 +197,7 @@ pub struct ArgWriter<'a> {
 
 impl ArgWriter<'_> {
     /// A JSON string, escaped; longer than
-    /// [`TOOL_ARGS_MAX_BYTES`](crate::sanitize::limits::TOOL_ARGS_MAX_BYTES) it is cut
+    /// `toolArgs`' limit (8192 bytes) it is cut
     /// first (it can never fit whole).
     pub fn string(&mut self, text: &str) {
         let text = sanitize::truncate_bytes(text, limits::TOOL_ARGS_MAX_BYTES);
@@ -467,7 +467,7 @@ forward_value!(&T, &mut T, Box<T>, Rc<T>, Arc<T>);
 ///
 /// The object is written as JSON text straight into one buffer (no map, no
 /// per-key allocation). It never grows past
-/// [`TOOL_ARGS_MAX_BYTES`](crate::sanitize::limits::TOOL_ARGS_MAX_BYTES): a
+/// `toolArgs`' limit of 8192 bytes: a
 /// top-level key that would not fit is left out whole (with everything nested
 /// in it), `"_truncated": true` is added and later keys are left out too. A key
 /// recorded twice keeps its first position and its last value.
@@ -692,7 +692,7 @@ impl ArgsRecorder {
     /// Records the allowed fields of `args` as a nested object under `key`
     /// (left out when nothing was allowed). Its dimensions are promoted.
     ///
-    /// Beyond [`TOOL_ARGS_MAX_DEPTH`](crate::sanitize::limits::TOOL_ARGS_MAX_DEPTH) levels
+    /// Beyond 32 levels
     /// `args` is not read: the key is left out and `"_truncated": true` is added.
     pub fn nested<A: TelemetryArgs + ?Sized>(&mut self, key: &str, args: &A) {
         if self.depth >= limits::TOOL_ARGS_MAX_DEPTH {

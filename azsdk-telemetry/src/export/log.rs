@@ -29,7 +29,7 @@ pub enum EnvelopeLog {
 }
 
 impl EnvelopeLog {
-    /// The value of [`ENV_LOG`]: `stderr` (also `stdout` and `-`, which are
+    /// The value of `AZSDK_TELEMETRY_LOG`: `stderr` (also `stdout` and `-`, which are
     /// written to standard error), else a file path; `None` when empty.
     pub fn parse(value: &str) -> Option<EnvelopeLog> {
         match value.trim() {

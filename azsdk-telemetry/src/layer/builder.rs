@@ -251,7 +251,7 @@ impl TelemetryBuilder {
     }
 
     /// The per-user state directory (install/update state, CLI session,
-    /// settings, default JSONL log). Default: [`config::state_dir`].
+    /// settings, default JSONL log). Default: `AZSDK_TELEMETRY_DIR`, else `azsdk-telemetry/<app>` in the per-user state directory.
     pub fn state_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.state_dir = Some(dir.into());
         self
@@ -277,7 +277,7 @@ impl TelemetryBuilder {
         self
     }
 
-    /// The first-run notice's text, instead of [`lifecycle::default_notice`].
+    /// The first-run notice's text, instead of the default (what is collected, how to opt out).
     pub fn first_run_notice_text(mut self, text: impl Into<String>) -> Self {
         self.lifecycle.notice = Some(text.into());
         self

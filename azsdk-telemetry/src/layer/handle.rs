@@ -23,7 +23,7 @@ pub const DEFAULT_SHUTDOWN_DEADLINE: Duration = Duration::from_secs(2);
 ///
 /// [`SessionKind::cli`]: crate::lifecycle::SessionKind::cli
 pub const CLI_EXIT_BUDGET: Duration = Duration::from_millis(250);
-/// The exit budget of a CLI command that runs in CI ([`is_ci_from`](crate::context::is_ci_from)):
+/// The exit budget of a CLI command that runs in CI (the `CI` variable or a known CI system's own):
 /// a job can wait a few seconds for its events.
 pub const CI_EXIT_BUDGET: Duration = Duration::from_secs(5);
 
@@ -204,7 +204,7 @@ impl TelemetryHandle {
     /// Changes a setting the way `azsdk config set KEY VALUE` would: stores
     /// it in the per-user settings file and records one `SystemConfigured`
     /// with the change (`{"telemetryEnabled":false}`; a setting not declared safe in
-    /// [`config::SAFE_SETTINGS`] is recorded without its value: `{"githubToken":"[CHANGED]"}`).
+    /// the framework's list of safe settings is recorded without its value: `{"githubToken":"[CHANGED]"}`).
     /// Turning telemetry off
     /// records that event, flushes it, and then goes silent for good: later
     /// runs read the setting and collect nothing. Turning it back on takes
