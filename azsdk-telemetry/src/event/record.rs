@@ -77,6 +77,11 @@ impl PendingRecord {
         }
     }
 
+    /// Whether the record is a tool call (the layer's counters ask on every call).
+    pub(crate) fn is_tool(&self) -> bool {
+        matches!(self.body, Body::Tool(_))
+    }
+
     /// Whether the event reports a failure (sampling keeps every failure).
     pub fn is_failure(&self) -> bool {
         match &self.body {

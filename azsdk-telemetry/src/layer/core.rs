@@ -25,7 +25,7 @@ pub(crate) struct LayerCounters {
 impl LayerCounters {
     /// Counts one record.
     pub(crate) fn count(&self, record: &PendingRecord) {
-        let counter = if record.name() == ToolExecuted::NAME {
+        let counter = if record.is_tool() {
             &self.tool_calls
         } else {
             &self.others
