@@ -104,7 +104,7 @@ fn peak_rss_kib() -> Option<u64> {
 #[test]
 #[ignore = "measurement, run in release"]
 fn throughput_and_peak_memory() {
-    // First, while the process is small: a 1M-event burst with the default queue (32 MiB).
+    // First, while the process is small: a 1M-event burst with the default queue (48 MiB).
     // The server keeps nothing (it validates every envelope all the same): the peak RSS is
     // the exporter's, not that of ~75k envelopes kept as JSON values, twice (~1.1 GB).
     let server = IngestionServer::start_with(ServerOptions {
@@ -132,7 +132,7 @@ fn throughput_and_peak_memory() {
     drop(server);
 
     // Then sustained delivery: 100k events, queue large enough to hold them all (a record
-    // takes ~0.6 KB of the budget: 100k would not fit in the default 32 MiB, so only the
+    // takes ~0.6 KB of the budget: 100k would not fit in the default 48 MiB, so only the
     // count bounds the queue here).
     let server = IngestionServer::start();
     let (sender, handle) = start(

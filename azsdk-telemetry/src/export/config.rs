@@ -19,7 +19,7 @@ use super::retry::RetryPolicy;
 ///     .with_max_batch(256)
 ///     .with_max_batch_age(Duration::from_secs(2))
 ///     .with_sample_rate(25.0);
-/// assert_eq!(config.queue_max_bytes, 32 * 1024 * 1024);
+/// assert_eq!(config.queue_max_bytes, 48 * 1024 * 1024);
 /// # Ok::<(), azsdk_telemetry::ConnectionStringError>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -35,7 +35,7 @@ pub struct ExportConfig {
     pub queue_capacity: usize,
     /// Memory the queued records may take (each record's own size and what it owns on the
     /// heap, ~0.5 KB for a typical tool call) before the queue starts dropping them,
-    /// counted as `queue_full` (default 32 MiB). Past half of it the worker is woken to
+    /// counted as `queue_full` (default 48 MiB). Past half of it the worker is woken to
     /// drain the queue. At shutdown, what the deadline leaves no time to send or spool is
     /// counted as [`unsent_at_shutdown`](super::DropStats::unsent_at_shutdown).
     pub queue_max_bytes: usize,
@@ -82,7 +82,7 @@ impl ExportConfig {
             max_batch: 512,
             max_batch_age: Duration::from_secs(5),
             queue_capacity: 1 << 20,
-            queue_max_bytes: 32 * 1024 * 1024,
+            queue_max_bytes: 48 * 1024 * 1024,
             spool_dir: None,
             spool_max_bytes: 50 * 1024 * 1024,
             spool_max_age: Duration::from_secs(48 * 3600),
