@@ -34,7 +34,7 @@ pub struct ExportConfig {
     /// [`queue_max_bytes`](Self::queue_max_bytes) is the bound that usually applies first.
     pub queue_capacity: usize,
     /// Memory the queued records may take (each record's own size and what it owns on the
-    /// heap, ~0.5 KB for a typical tool call) before the queue starts dropping them,
+    /// heap, ~0.4 KB for a typical tool call) before the queue starts dropping them,
     /// counted as `queue_full` (default 48 MiB). Past half of it the worker is woken to
     /// drain the queue. At shutdown, what the deadline leaves no time to send or spool is
     /// counted as [`unsent_at_shutdown`](super::DropStats::unsent_at_shutdown).
