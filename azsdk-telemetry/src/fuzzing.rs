@@ -4,9 +4,39 @@
 
 use std::borrow::Cow;
 
+use crate::context::{ContextSnapshot, SharedContext};
+use crate::event::{Event, PendingRecord};
+use crate::export::{decode_items, encode_spool_items, Batch};
 use crate::sanitize::{self, limits, Scrubber};
 
-pub use crate::export::fuzzing::{decode_spool, encode_batch, encode_spool, envelope};
+/// Reads the content of a spool file: the items, or why the file is corrupt.
+pub fn decode_spool(bytes: &[u8]) -> std::io::Result<Vec<Box<[u8]>>> {
+    decode_items(bytes)
+}
+
+/// Writes items as the content of a spool file.
+pub fn encode_spool(items: &[Box<[u8]>]) -> std::io::Result<Vec<u8>> {
+    encode_spool_items(items.iter().map(|item| &item[..]))
+}
+
+/// The request body the worker sends for these envelope lines.
+pub fn encode_batch(items: &[&[u8]]) -> std::io::Result<Vec<u8>> {
+    Batch::from_lines(items.iter().copied()).gzip()
+}
+
+/// The envelope line the worker writes for `event` recorded in `context`: scrubbed and
+/// limited like every record.
+pub fn envelope(
+    event: impl Into<Event>,
+    context: ContextSnapshot,
+    instrumentation_key: Option<&str>,
+    sample_rate: f64,
+) -> serde_json::Result<Vec<u8>> {
+    let record = PendingRecord::new(event.into(), &SharedContext::new(context)).finish();
+    let mut line = Vec::new();
+    record.write_envelope(instrumentation_key, sample_rate, &mut line)?;
+    Ok(line)
+}
 
 /// `toolArgs`' limit on the wire, in bytes.
 pub const TOOL_ARGS_MAX_BYTES: usize = limits::TOOL_ARGS_MAX_BYTES;

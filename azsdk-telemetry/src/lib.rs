@@ -33,6 +33,7 @@ pub mod manifest;
 pub mod mcp;
 mod response;
 mod sanitize;
+mod sink;
 mod tool_call;
 
 #[doc(hidden)]
@@ -53,8 +54,7 @@ pub use event::{
 };
 pub use export::{
     ConnectionString, ConnectionStringError, DropStats, EnvelopeLog, ExportConfig, ExportError,
-    ExportStats, HttpSink, JsonlSink, LastSend, MemorySink, RetryPolicy, Sink, SinkStats,
-    SpoolStats,
+    ExportStats, LastSend, RetryPolicy, SpoolStats,
 };
 pub use layer::{
     BuildError, Destination, LastSendStatus, SpoolStatus, StatusCounters, TelemetryBuilder,
@@ -66,6 +66,7 @@ pub use manifest::manifest;
 pub use response::ToolResponse;
 #[cfg(feature = "rmcp")]
 pub use response::MCP_TOOL_ERROR;
+pub use sink::{HttpSink, JsonlSink, MemorySink, Sink, SinkStats};
 
 /// A variable lookup over fixed pairs, for tests of environment-driven decisions.
 #[cfg(test)]

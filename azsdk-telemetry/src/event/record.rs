@@ -13,7 +13,7 @@ use super::{dimensions_json, Event, ToolExecuted};
 use crate::context::{ContextSnapshot, SharedContext};
 use crate::sanitize::{self, limits};
 
-/// An event as the layer hands it to a [`Sink`](crate::export::Sink): typed,
+/// An event as the layer hands it to a [`Sink`](crate::sink::Sink): typed,
 /// enriched, stamped with its time and id, but not yet scrubbed. The only way to read its
 /// data is [`PendingRecord::finish`], so nothing unscrubbed can reach a sink's output.
 /// Clones finish to the same record (same time, same id), so a sink that fans out to

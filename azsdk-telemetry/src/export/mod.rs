@@ -1,10 +1,4 @@
-//! Getting records out of the process: envelopes, sinks, and delivery to
-//! Azure Application Insights.
-//!
-//! Records reach a [`Sink`]: [`MemorySink`] (tests), [`JsonlSink`] (a local
-//! file, one [envelope](crate::Record::to_envelope) per line) or
-//! [`HttpSink`], which hands them to the exporter below. All of them write the
-//! same envelope bytes ([`Record::write_envelope`](crate::Record::write_envelope)).
+//! Delivery to Azure Application Insights, behind [`HttpSink`](crate::HttpSink).
 //!
 //! The exporter is one queue and one worker thread that owns a small current-thread
 //! tokio runtime, so it works the same from a synchronous CLI and from inside any async
@@ -42,13 +36,11 @@ mod connection_string;
 #[cfg(feature = "entra")]
 mod entra;
 mod envelope;
-mod http_sink;
 mod log;
 mod queue;
 mod response;
 mod retry;
 mod sampling;
-mod sink;
 mod spool;
 mod stats;
 mod transport;
@@ -63,54 +55,20 @@ use tokio::sync::mpsc;
 
 pub use config::ExportConfig;
 pub use connection_string::{ConnectionString, ConnectionStringError};
-pub use http_sink::HttpSink;
 pub(crate) use log::LastSendCell;
 pub(crate) use log::ENV_LOG;
 pub use log::{EnvelopeLog, LastSend};
 pub use retry::RetryPolicy;
-pub use sink::{JsonlSink, MemorySink, Sink, SinkStats};
 pub(crate) use spool::summary as spool_summary;
 pub use stats::{DropStats, ExportStats, SpoolStats};
 
-use queue::Queue;
+pub(crate) use queue::Queue;
 use stats::Counters;
 use worker::{Control, ControlKind, Worker, WorkerSettings};
 
-/// The export stage's entry points for the fuzz targets (see `crate::fuzzing`).
+/// What `crate::fuzzing` reaches of the export stage.
 #[cfg(fuzzing)]
-pub(crate) mod fuzzing {
-    use crate::context::{ContextSnapshot, SharedContext};
-    use crate::event::{Event, PendingRecord};
-
-    /// Reads the content of a spool file: the items, or why the file is corrupt.
-    pub fn decode_spool(bytes: &[u8]) -> std::io::Result<Vec<Box<[u8]>>> {
-        super::spool::decode_items(bytes)
-    }
-
-    /// Writes items as the content of a spool file.
-    pub fn encode_spool(items: &[Box<[u8]>]) -> std::io::Result<Vec<u8>> {
-        super::spool::encode(items.iter().map(|item| &item[..]))
-    }
-
-    /// The request body the worker sends for these envelope lines.
-    pub fn encode_batch(items: &[&[u8]]) -> std::io::Result<Vec<u8>> {
-        super::batch::Batch::from_lines(items.iter().copied()).gzip()
-    }
-
-    /// The envelope line the worker writes for `event` recorded in `context`: scrubbed and
-    /// limited like every record.
-    pub fn envelope(
-        event: impl Into<Event>,
-        context: ContextSnapshot,
-        instrumentation_key: Option<&str>,
-        sample_rate: f64,
-    ) -> serde_json::Result<Vec<u8>> {
-        let record = PendingRecord::new(event.into(), &SharedContext::new(context)).finish();
-        let mut line = Vec::new();
-        record.write_envelope(instrumentation_key, sample_rate, &mut line)?;
-        Ok(line)
-    }
-}
+pub(crate) use {batch::Batch, spool::decode_items, spool::encode as encode_spool_items};
 
 /// Why the exporter could not start. Messages never contain the instrumentation key.
 #[derive(Debug, thiserror::Error)]

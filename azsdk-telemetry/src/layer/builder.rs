@@ -14,10 +14,9 @@ use crate::context::{
     self, AgentInfo, ClientInfo, Clock, ContextSnapshot, Platform, SharedContext,
 };
 use crate::event::PendingRecord;
-use crate::export::{
-    ConnectionString, ConnectionStringError, ExportConfig, ExportError, HttpSink, JsonlSink, Sink,
-};
+use crate::export::{ConnectionString, ConnectionStringError, ExportConfig, ExportError};
 use crate::lifecycle::{self, Lifecycle, LifecycleOptions, SessionKind, StateStore};
+use crate::sink::{HttpSink, JsonlSink, Sink};
 
 /// Why a layer could not be built. Each message says what to change.
 #[derive(Debug, thiserror::Error)]

@@ -12,7 +12,7 @@ use tracing_subscriber::layer::{Context, Layer};
 
 use crate::context::SharedContext;
 use crate::event::{fields, PackedTool, PendingRecord, ToolExecuted};
-use crate::export::Sink;
+use crate::sink::Sink;
 
 /// Counts of what the layer saw: one counter per kind, so an event touches one.
 #[derive(Debug, Default)]

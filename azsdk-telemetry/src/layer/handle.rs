@@ -11,8 +11,8 @@ use super::filter::OwnEvents;
 use crate::config::{self, OptOut, SettingError, Settings};
 use crate::context::{AgentInfo, ClientInfo, SharedContext};
 use crate::event::{Event, PendingRecord, SystemConfigured};
-use crate::export::{Sink, SinkStats};
 use crate::lifecycle::Lifecycle;
+use crate::sink::{Sink, SinkStats};
 
 /// The exit budget of a service or MCP server (a process with
 /// [`SessionKind::Process`](crate::lifecycle::SessionKind) sessions, the default): how long

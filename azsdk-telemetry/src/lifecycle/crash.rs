@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::context::SharedContext;
 use crate::event::{Event, PendingRecord, SystemCrashed};
-use crate::export::Sink;
+use crate::sink::Sink;
 
 /// How long the hook may spend writing the crash out.
 const CRASH_DEADLINE: Duration = Duration::from_secs(1);

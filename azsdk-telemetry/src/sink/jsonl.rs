@@ -1,185 +1,16 @@
-//! Where finished records go: the [`Sink`] trait and the local sinks.
+//! The sink that appends envelopes to a local file, one per line.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-use serde_json::Value;
-
+use super::{envelope_line, Sink, SinkStats};
 use crate::event::{PendingRecord, Record};
-
-/// A destination for records. The layer calls [`Sink::accept`] on the thread
-/// that emitted the event, so an implementation must return at once: queue
-/// the record and do I/O elsewhere, or count it as dropped.
-///
-/// Every record of the layer arrives here, and only here: the built-in sinks and a
-/// sink of your own see the same records. They arrive unscrubbed;
-/// [`PendingRecord::finish`] is the only way to read them, so every sink stores and
-/// sends scrubbed data, and [`Record::write_envelope`] gives the bytes the built-in
-/// sinks store and send.
-///
-/// ```
-/// use azsdk_telemetry::{Sink, SinkStats};
-/// use azsdk_telemetry::PendingRecord;
-///
-/// /// Counts events by name and keeps nothing else.
-/// #[derive(Default)]
-/// struct Counter(std::sync::atomic::AtomicU64);
-///
-/// impl Sink for Counter {
-///     fn accept(&self, _record: PendingRecord) {
-///         self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-///     }
-/// }
-/// ```
-pub trait Sink: Send + Sync + 'static {
-    /// Takes one record. Must not block.
-    fn accept(&self, record: PendingRecord);
-
-    /// Waits until every record accepted so far is stored or sent, or until
-    /// `timeout` has passed. Returns whether everything was flushed.
-    fn flush(&self, timeout: Duration) -> bool {
-        let _ = timeout;
-        true
-    }
-
-    /// What happened to the records accepted so far.
-    fn stats(&self) -> SinkStats {
-        SinkStats::default()
-    }
-
-    /// Flushes within `timeout`, then stops: records accepted later may be
-    /// dropped (and counted). Returns whether everything was flushed.
-    fn shutdown(&self, timeout: Duration) -> bool {
-        self.flush(timeout)
-    }
-
-    /// The exporter's detailed counters, for sinks that send to Application Insights.
-    fn export_stats(&self) -> Option<super::ExportStats> {
-        None
-    }
-
-    /// Takes a record the process may not outlive (a crash): it must be on
-    /// disk or sent when this returns, within `deadline`. The default
-    /// accepts and flushes; an exporter writes it to its spool.
-    fn persist_before_exit(&self, record: PendingRecord, deadline: Duration) {
-        self.accept(record);
-        self.flush(deadline);
-    }
-}
-
-/// A sink's delivery counters.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct SinkStats {
-    /// Records written or sent.
-    pub delivered: u64,
-    /// Records put aside on disk to be sent later.
-    pub spooled: u64,
-    /// Records lost, for any reason (full queue, I/O error, rejected by the service).
-    pub dropped: u64,
-}
-
-impl<T: Sink + ?Sized> Sink for Arc<T> {
-    fn accept(&self, record: PendingRecord) {
-        (**self).accept(record)
-    }
-    fn flush(&self, timeout: Duration) -> bool {
-        (**self).flush(timeout)
-    }
-    fn stats(&self) -> SinkStats {
-        (**self).stats()
-    }
-    fn persist_before_exit(&self, record: PendingRecord, deadline: Duration) {
-        (**self).persist_before_exit(record, deadline)
-    }
-    fn shutdown(&self, timeout: Duration) -> bool {
-        (**self).shutdown(timeout)
-    }
-    fn export_stats(&self) -> Option<super::ExportStats> {
-        (**self).export_stats()
-    }
-}
-
-/// The envelope line of a local sink: no instrumentation key, nothing sampled. `None` (and
-/// a warning) for a record whose time cannot be written.
-fn envelope_line(record: &Record) -> Option<Vec<u8>> {
-    let mut line = Vec::with_capacity(1024);
-    match record.write_envelope(None, 100.0, &mut line) {
-        Ok(()) => Some(line),
-        Err(error) => {
-            tracing::warn!(target: "azsdk_telemetry::export", %error, "a record could not be written");
-            None
-        }
-    }
-}
-
-/// Keeps finished records in memory: for tests and for inspecting telemetry.
-///
-/// ```
-/// use azsdk_telemetry::MemorySink;
-/// let sink = MemorySink::new();
-/// assert!(sink.records().is_empty());
-/// ```
-#[derive(Debug, Clone, Default)]
-pub struct MemorySink {
-    records: Arc<Mutex<Vec<Record>>>,
-}
-
-impl MemorySink {
-    /// An empty sink. Clones share the same records.
-    pub fn new() -> Self {
-        MemorySink::default()
-    }
-
-    /// The records received so far, in order.
-    pub fn records(&self) -> Vec<Record> {
-        self.lock().clone()
-    }
-
-    /// The envelopes of the records received so far, as they would be sent: the lines
-    /// [`Record::write_envelope`] writes (without an instrumentation key, at a 100 %
-    /// sample rate), read back.
-    pub fn envelopes(&self) -> Vec<Value> {
-        self.lines()
-            .iter()
-            .filter_map(|line| serde_json::from_slice(line).ok())
-            .collect()
-    }
-
-    /// The envelope lines of the records received so far, byte for byte as the JSONL
-    /// sink writes them and the exporter sends them (without an instrumentation key).
-    pub fn lines(&self) -> Vec<Vec<u8>> {
-        self.lock().iter().filter_map(envelope_line).collect()
-    }
-
-    /// Forgets every record received so far.
-    pub fn clear(&self) {
-        self.lock().clear();
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Record>> {
-        self.records.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-impl Sink for MemorySink {
-    fn accept(&self, record: PendingRecord) {
-        let record = record.finish();
-        self.lock().push(record);
-    }
-
-    fn stats(&self) -> SinkStats {
-        SinkStats {
-            delivered: self.lock().len() as u64,
-            ..SinkStats::default()
-        }
-    }
-}
 
 /// Appends one envelope per line to a local file: the default when no
 /// connection string is configured, and a log to debug telemetry with.
@@ -362,6 +193,7 @@ mod tests {
     use super::*;
     use crate::context::{ContextSnapshot, SharedContext};
     use crate::event::SystemStarted;
+    use crate::sink::MemorySink;
 
     #[test]
     fn a_record_that_cannot_be_written_is_counted_dropped_and_leaves_no_line() {

@@ -3,9 +3,9 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use super::queue::Queue;
-use super::{start, ExportConfig, ExportError, ExportHandle, ExportStats, Sink, SinkStats};
+use super::{Sink, SinkStats};
 use crate::event::PendingRecord;
+use crate::export::{start, ExportConfig, ExportError, ExportHandle, ExportStats, Queue};
 
 /// Sends records to Application Insights: a queue bounded by memory
 /// ([`ExportConfig::queue_max_bytes`]) in front of the exporter's worker thread (batching,
