@@ -182,3 +182,37 @@ fn aad_audience_is_read_case_insensitively_and_checked() {
             .contains("AADAudience=https://monitor.azure.com/"));
     }
 }
+
+#[test]
+fn the_key_must_be_a_guid() {
+    let parses = |key: &str| ConnectionString::parse(&format!("InstrumentationKey={key}")).is_ok();
+    assert!(parses(KEY));
+    assert!(parses(&KEY.to_uppercase()));
+    assert!(!parses("1234abcd-5678-4efa-8abc-1234567890abX"));
+    assert!(!parses("1234abcd56784efa8abc1234567890ab"));
+    assert!(!parses("x234abcd-5678-4efa-8abc-1234567890ab"));
+}
+
+#[test]
+fn plain_http_is_taken_for_loopback_hosts_only() {
+    let endpoint = |url: &str| {
+        ConnectionString::parse(&format!("InstrumentationKey={KEY};IngestionEndpoint={url}"))
+    };
+    for ok in [
+        "http://127.0.0.1:1",
+        "http://127.9.8.7",
+        "http://[::1]:8080",
+        "http://LOCALHOST",
+    ] {
+        assert!(endpoint(ok).is_ok(), "{ok}");
+    }
+    for bad in ["http://10.0.0.1", "http://example.com", "http://128.0.0.1"] {
+        assert!(
+            matches!(
+                endpoint(bad),
+                Err(ConnectionStringError::InsecureEndpoint { .. })
+            ),
+            "{bad}"
+        );
+    }
+}
