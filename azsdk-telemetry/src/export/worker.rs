@@ -80,16 +80,10 @@ pub(crate) struct WorkerSettings {
 /// retries, `Retry-After` and the spool keep one state.
 pub(crate) struct Worker {
     queue: Arc<Queue>,
-    instrumentation_key: String,
-    max_batch: usize,
-    max_batch_age: Duration,
+    settings: WorkerSettings,
     control: mpsc::UnboundedReceiver<Control>,
     /// A control request that arrived while a batch was being sent.
     pending: Option<Control>,
-    retry: RetryPolicy,
-    /// How long a shutdown by a dropped handle may take.
-    drop_timeout: Duration,
-    spool_interval: Duration,
     counters: Arc<Counters>,
     transport: Transport,
     spool: Option<Spool>,
@@ -109,8 +103,6 @@ pub(crate) struct Worker {
     /// Token fetches failed in a row (Entra ID): the pause grows with it, and the first
     /// of a run is logged.
     token_failures: u32,
-    log: Option<super::log::LogWriter>,
-    last_send: Arc<super::LastSendCell>,
 }
 
 async fn sleep_opt(at: Option<Instant>) {
@@ -154,30 +146,15 @@ impl Worker {
         transport: Transport,
         spool: Option<Spool>,
     ) -> Self {
-        let WorkerSettings {
-            instrumentation_key,
-            max_batch,
-            max_batch_age,
-            retry,
-            drop_timeout,
-            spool_interval,
-            log,
-            last_send,
-        } = settings;
         Worker {
             queue,
-            instrumentation_key,
-            max_batch,
-            max_batch_age,
+            spool_backoff: settings.spool_interval,
+            settings,
             control,
             pending: None,
-            retry,
-            drop_timeout,
-            spool_interval,
             counters,
             transport,
             spool,
-            spool_backoff: spool_interval,
             next_spool_try: Instant::now(),
             rng: XorShift::seeded(),
             degraded: false,
@@ -185,8 +162,6 @@ impl Worker {
             auth_logged: false,
             round_trip: Duration::ZERO,
             token_failures: 0,
-            log,
-            last_send,
         }
     }
 
@@ -198,16 +173,19 @@ impl Worker {
                 }
                 continue;
             }
-            if self.queue.is_ready(Instant::now(), self.max_batch_age) {
-                let (batch, _) = self.take_batch(self.max_batch, None);
+            if self
+                .queue
+                .is_ready(Instant::now(), self.settings.max_batch_age)
+            {
+                let (batch, _) = self.take_batch(self.settings.max_batch, None);
                 self.send(batch, None).await;
                 continue;
             }
-            let batch_due = self.queue.due(self.max_batch_age);
+            let batch_due = self.queue.due(self.settings.max_batch_age);
             let spool_due = self.spool_due();
             let spool_is_due = tokio::select! {
                 c = self.control.recv() => {
-                    let drop_timeout = self.drop_timeout;
+                    let drop_timeout = self.settings.drop_timeout;
                     self.pending = Some(c.unwrap_or_else(|| Control::handle_gone(drop_timeout)));
                     false
                 }
@@ -244,7 +222,7 @@ impl Worker {
             let n = if past {
                 budget
             } else {
-                self.max_batch.min(budget)
+                self.settings.max_batch.min(budget)
             };
             let (batch, taken) = self.take_batch(n, past.then_some(stop));
             budget -= taken;
@@ -264,7 +242,7 @@ impl Worker {
             // Whatever raced in after the request is spooled (or counted) in the time left.
             self.queue.close();
             while Instant::now() < stop {
-                let (batch, taken) = self.take_batch(self.max_batch, Some(stop));
+                let (batch, taken) = self.take_batch(self.settings.max_batch, Some(stop));
                 if taken == 0 {
                     break;
                 }
@@ -312,14 +290,15 @@ impl Worker {
             sample_rate,
             ..
         } = queued;
-        let ikey = Some(self.instrumentation_key.as_str());
+        let ikey = Some(self.settings.instrumentation_key.as_str());
         let kept = batch.push(|text| {
             let written = catch_unwind(AssertUnwindSafe(|| {
                 record.finish().write_envelope(ikey, sample_rate, text)
             }));
             matches!(written, Ok(Ok(())))
         });
-        if let (true, Some(log), Some(line)) = (kept, &mut self.log, batch.lines().last()) {
+        if let (true, Some(log), Some(line)) = (kept, &mut self.settings.log, batch.lines().last())
+        {
             log.line(line);
         }
         if !kept {
@@ -390,7 +369,7 @@ impl Worker {
             let max_attempts = if origin == Origin::Spool || self.degraded {
                 1
             } else {
-                self.retry.max_attempts
+                self.settings.retry.max_attempts
             };
             let now = Instant::now();
             let too_late = deadline.is_some_and(|d| d <= now + self.round_trip * 2);
@@ -411,17 +390,17 @@ impl Worker {
                 &mut self.control,
                 &mut self.pending,
                 &mut deadline,
-                self.drop_timeout,
+                self.settings.drop_timeout,
             )
             .await;
             let retry_after = match answer {
                 None => break,
                 Some(Err(e)) if e.is_token() => {
                     // Nothing was sent: pause (growing up to AUTH_PAUSE) and keep the items.
-                    self.last_send.failed(items.len(), &e);
+                    self.settings.last_send.failed(items.len(), &e);
                     let policy = RetryPolicy {
                         max_backoff: AUTH_PAUSE,
-                        ..self.retry.clone()
+                        ..self.settings.retry.clone()
                     };
                     let pause = policy.backoff(self.token_failures, self.rng.unit());
                     self.paused_until = Some(Instant::now() + pause);
@@ -432,14 +411,14 @@ impl Worker {
                     break;
                 }
                 Some(Err(e)) => {
-                    self.last_send.failed(items.len(), &e);
+                    self.settings.last_send.failed(items.len(), &e);
                     tracing::debug!(target: TARGET, error = %e, attempt, "delivery attempt failed");
                     None
                 }
                 Some(Ok(a)) => {
                     self.round_trip = posted.elapsed();
                     self.token_failures = 0;
-                    self.last_send.answered(items.len(), a.status);
+                    self.settings.last_send.answered(items.len(), a.status);
                     let o = classify(a.status, &a.body, items.len());
                     let c = &self.counters;
                     match origin {
@@ -497,7 +476,7 @@ impl Worker {
             }
             if let Some(ra) = retry_after {
                 self.paused_until = Some(Instant::now() + ra);
-                if ra > self.retry.max_retry_after {
+                if ra > self.settings.retry.max_retry_after {
                     break;
                 }
             }
@@ -505,7 +484,8 @@ impl Worker {
                 break;
             }
             let delay = retry_after.unwrap_or_else(|| {
-                self.retry
+                self.settings
+                    .retry
                     .backoff(fruitless.saturating_sub(1), self.rng.unit())
             });
             let wake = Instant::now() + delay;
@@ -517,7 +497,7 @@ impl Worker {
                 &mut self.control,
                 &mut self.pending,
                 &mut deadline,
-                self.drop_timeout,
+                self.settings.drop_timeout,
             )
             .await;
             if slept.is_none() {
@@ -544,8 +524,8 @@ impl Worker {
     /// background the next step waits a batch interval: the drain's rate is bounded and the
     /// process's own batches go first.
     async fn resend_from_spool(&mut self, deadline: Option<Instant>) -> bool {
-        let interval = self.spool_interval;
-        let max_batch = self.max_batch;
+        let interval = self.settings.spool_interval;
+        let max_batch = self.settings.max_batch;
         // No claims and reads for a request `deliver` would not start.
         let too_late = deadline.is_some_and(|d| d <= Instant::now() + self.round_trip * 2);
         let Some(spool) = self.spool.as_mut().filter(|_| !too_late) else {
@@ -594,7 +574,7 @@ impl Worker {
             }
             self.next_spool_try = match deadline {
                 Some(_) => Instant::now(),
-                None => Instant::now() + self.max_batch_age,
+                None => Instant::now() + self.settings.max_batch_age,
             };
             self.spool_backoff = interval;
             return true;
