@@ -315,40 +315,6 @@ mod tests {
     }
 
     #[test]
-    fn settings_validate_keys_and_values() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut settings = Settings::load(dir.path());
-        assert!(matches!(
-            settings.set("Telemetry..x", "1"),
-            Err(SettingError::InvalidKey(_))
-        ));
-        assert!(matches!(
-            settings.set(SETTING_TELEMETRY_ENABLED, "maybe"),
-            Err(SettingError::InvalidValue { .. })
-        ));
-        assert_eq!(
-            settings.set("log.level", "debug").unwrap(),
-            Value::from("debug")
-        );
-        assert_eq!(settings.set("retries", "3").unwrap(), Value::from(3));
-        assert_eq!(
-            settings.set(SETTING_TELEMETRY_ENABLED, "off").unwrap(),
-            Value::Bool(false)
-        );
-        settings.save().unwrap();
-        let loaded = Settings::load(dir.path());
-        assert_eq!(loaded.telemetry_enabled(), Some(false));
-        assert_eq!(loaded.get("log.level"), Some(&Value::from("debug")));
-    }
-
-    #[test]
-    fn a_corrupt_settings_file_means_no_settings() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join(SETTINGS_FILE), b"[1,2").unwrap();
-        assert_eq!(Settings::load(dir.path()).telemetry_enabled(), None);
-    }
-
-    #[test]
     fn app_names_become_single_path_components() {
         assert_eq!(file_safe("azsdk"), "azsdk");
         assert_eq!(file_safe("../evil/../x"), "_evil_.._x");
