@@ -7,6 +7,9 @@ use azsdk_telemetry::{ArgValue, ArgsRecorder, TelemetryArgs};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
+/// `toolArgs`' documented limit on the wire, in bytes.
+const TOOL_ARGS_MAX_BYTES: usize = 8192;
+
 #[test]
 fn records_in_order_and_leaves_none_out() {
     let mut recorder = ArgsRecorder::new();
@@ -117,4 +120,68 @@ fn default_and_new_record_alike() {
     taken.allow("a", &1u8);
     assert_eq!(taken.json(), r#"{"a":1}"#);
     assert_eq!(ArgsRecorder::new().into_parts().0, "{}");
+}
+
+#[test]
+fn stays_within_the_limit_and_valid_json() {
+    let mut recorder = ArgsRecorder::new();
+    let big = "x".repeat(3000);
+    for i in 0..10 {
+        recorder.allow(&format!("k{i}"), big.as_str());
+    }
+    let json = recorder.json();
+    assert!(json.len() <= TOOL_ARGS_MAX_BYTES, "{}", json.len());
+    let parsed: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(parsed["_truncated"], json!(true));
+    assert_eq!(parsed["k0"], json!(big));
+    assert!(parsed.get("k9").is_none());
+}
+
+#[test]
+fn a_single_huge_value_is_bounded_before_it_is_copied() {
+    let huge = "y".repeat(TOOL_ARGS_MAX_BYTES * 4);
+    let value = huge.arg_value().unwrap();
+    assert_eq!(value.as_str().unwrap().len(), TOOL_ARGS_MAX_BYTES);
+    let mut recorder = ArgsRecorder::new();
+    recorder.allow("huge", huge.as_str());
+    assert_eq!(recorder.json(), r#"{"_truncated":true}"#);
+}
+
+struct Big(usize);
+impl TelemetryArgs for Big {
+    fn record_args(&self, recorder: &mut ArgsRecorder) {
+        recorder.allow_dimension("lang", "language", "Rust");
+        for i in 0..self.0 {
+            recorder.allow(&format!("k{i}"), "x".repeat(1000).as_str());
+        }
+        recorder.allow_dimension("svc", "serviceName", "storage");
+    }
+}
+
+struct Outer;
+impl TelemetryArgs for Outer {
+    fn record_args(&self, recorder: &mut ArgsRecorder) {
+        recorder.allow("first", "kept");
+        recorder.nested("small", &Big(1));
+        recorder.nested("big", &Big(20));
+        recorder.allow("after", "left out");
+    }
+}
+
+#[test]
+fn a_nested_value_that_does_not_fit_is_left_out_whole() {
+    let mut recorder = ArgsRecorder::new();
+    Outer.record_args(&mut recorder);
+    let json = recorder.json();
+    assert!(json.len() <= TOOL_ARGS_MAX_BYTES);
+    let parsed: Value = serde_json::from_str(&json).unwrap();
+    let keys: Vec<_> = parsed.as_object().unwrap().keys().cloned().collect();
+    assert_eq!(keys, ["first", "small", "_truncated"]);
+    assert_eq!(parsed["small"]["k0"].as_str().unwrap().len(), 1000);
+    // Dimensions are promoted whatever was kept.
+    let names: Vec<_> = recorder.dimensions().map(|(name, _)| name).collect();
+    assert_eq!(
+        names,
+        ["language", "serviceName", "language", "serviceName"]
+    );
 }
