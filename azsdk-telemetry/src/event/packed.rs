@@ -1,13 +1,14 @@
 //! A tool call as the calling thread hands it to a sink: its texts in one allocation.
 //!
 //! A call's texts (name, category, arguments, dimensions, ...) are copied out of its
-//! `tracing` event into one string, sized by a first pass over the fields, with the span
-//! of each text beside it. Reading the event costs the calling thread one allocation for
+//! `tracing` event into one string of the exact size, with the span of each text beside
+//! it. Reading the event costs the calling thread one allocation for
 //! the texts and one for this record, whatever the number of texts, and a queued call
 //! holds about half the memory of a [`ToolExecuted`] with a string per text. The record
 //! becomes a [`ToolExecuted`] when [`PendingRecord::finish`](crate::PendingRecord::finish)
 //! runs, on the exporter's worker.
 
+use std::cell::Cell;
 use std::fmt;
 use std::time::Duration;
 
@@ -22,6 +23,14 @@ use super::ToolExecuted;
 type Span = (u32, u32);
 
 const ABSENT: Span = (u32::MAX, 0);
+
+thread_local! {
+    /// The calling thread's text buffer for reading a tool call's fields.
+    static SCRATCH: Cell<String> = const { Cell::new(String::new()) };
+}
+
+/// A scratch text larger than this (an event with a huge text) is not kept for the next.
+const SCRATCH_MAX_CAPACITY: usize = 16 * 1024;
 
 macro_rules! packed_tool {
     (
@@ -74,7 +83,9 @@ macro_rules! packed_tool {
                     $(f.$text,)*
                     dimensions,
                 ];
-                let mut packed = PackedTool::with_capacity(texts.iter().flatten().map(|t| t.len()).sum());
+                let mut packed = PackedTool::with_texts(String::with_capacity(
+                    texts.iter().flatten().map(|t| t.len()).sum(),
+                ));
                 for (slot, text) in texts.into_iter().enumerate() {
                     if let Some(text) = text {
                         packed.put(slot, text);
@@ -105,9 +116,9 @@ macro_rules! packed_tool {
         }
 
         impl PackedTool {
-            fn with_capacity(bytes: usize) -> Self {
+            fn with_texts(texts: String) -> Self {
                 PackedTool {
-                    texts: String::with_capacity(bytes),
+                    texts,
                     spans: [ABSENT; TEXTS],
                     duration: Duration::ZERO,
                     success: false,
@@ -157,26 +168,20 @@ macro_rules! packed_tool {
 }
 tool_schema!(packed_tool);
 
-/// The first pass over a tool call's fields: the texts' total length.
-struct Size(usize);
-
-impl Visit for Size {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        if Text::of(field.name()).is_some() {
-            self.0 += value.len();
-        }
-    }
-
-    fn record_debug(&mut self, _: &Field, _: &dyn fmt::Debug) {}
-}
-
 impl PackedTool {
-    /// Reads a tool call's `tracing` event.
+    /// Reads a tool call's `tracing` event: one pass over its fields into the thread's
+    /// scratch text (warm, and already large enough), then one allocation of the exact
+    /// size. The scratch is taken out of its cell for the pass, so no borrow is held while
+    /// a field's `Debug` runs.
     pub(crate) fn read(event: &tracing::Event<'_>) -> Self {
-        let mut size = Size(0);
-        event.record(&mut size);
-        let mut packed = PackedTool::with_capacity(size.0);
+        let mut packed = PackedTool::with_texts(SCRATCH.take());
         event.record(&mut packed);
+        let exact = String::from(packed.texts.as_str());
+        let mut scratch = std::mem::replace(&mut packed.texts, exact);
+        if scratch.capacity() <= SCRATCH_MAX_CAPACITY {
+            scratch.clear();
+            SCRATCH.set(scratch);
+        }
         packed
     }
 
