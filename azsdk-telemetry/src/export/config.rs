@@ -60,7 +60,7 @@ pub struct ExportConfig {
     pub request_timeout: Duration,
     /// Retries of a batch before it is spooled (or dropped without a spool).
     pub retry: RetryPolicy,
-    /// Deadline of the stop when an [`HttpSink`](super::HttpSink) is dropped without being
+    /// Deadline of the stop when an [`HttpSink`](crate::HttpSink) is dropped without being
     /// shut down (default 2 s); the layer's handle shuts its sink down within its own
     /// deadline first.
     pub drop_timeout: Duration,
