@@ -62,7 +62,7 @@ pub use retry::RetryPolicy;
 pub(crate) use spool::summary as spool_summary;
 pub use stats::{DropStats, ExportStats, SpoolStats};
 
-pub(crate) use queue::Queue;
+pub(crate) use queue::{Limits, Queue};
 use stats::Counters;
 use worker::{Control, ControlKind, Worker, WorkerSettings};
 

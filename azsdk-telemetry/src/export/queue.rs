@@ -69,6 +69,16 @@ impl Queue {
         })
     }
 
+    /// A queue that keeps every record (no sampling) and counts on its own: a local sink's.
+    pub(crate) fn keeping_all(limits: Limits) -> Arc<Self> {
+        Queue::new(limits, Sampler::new(100.0), Arc::default())
+    }
+
+    /// Records refused so far: the queue was full or closed.
+    pub(crate) fn refused(&self) -> u64 {
+        self.counters.queue_full.load(Relaxed) + self.counters.closed.load(Relaxed)
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }

@@ -1,23 +1,30 @@
 //! The sink that appends envelopes to a local file, one per line.
+//!
+//! Records go through the exporter's one [`Queue`], so a tool call costs the same here as
+//! with Application Insights: the writer thread is woken for a batch's first record (its
+//! timer starts), a full batch or a flush, never per record, and writes each batch at once.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
-use std::sync::Arc;
-use std::thread;
+use std::sync::{mpsc as sync_mpsc, Arc};
 use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::time::{sleep_until, Instant};
 
 use super::{envelope_line, Sink, SinkStats};
 use crate::event::{PendingRecord, Record};
+use crate::export::{Limits, Queue};
 
 /// Appends one envelope per line to a local file: the default when no
 /// connection string is configured, and a log to debug telemetry with.
 ///
-/// Writing happens on a background thread; a full queue drops and counts.
-/// The file is created (mode 0600 on Unix) with the first record, so an
-/// application that emits nothing leaves nothing behind.
+/// Writing happens on a background thread, a batch at a time (512 records, or what
+/// arrived within a second); a full queue drops and counts. The file is created
+/// (mode 0600 on Unix) with the first record, so an application that emits nothing
+/// leaves nothing behind.
 ///
 /// ```
 /// use std::time::Duration;
@@ -29,46 +36,63 @@ use crate::event::{PendingRecord, Record};
 #[derive(Debug)]
 pub struct JsonlSink {
     path: PathBuf,
-    queue: SyncSender<Command>,
+    queue: Arc<Queue>,
+    /// Flush requests; dropping it stops the writer once it has written what is queued.
+    flushes: mpsc::UnboundedSender<sync_mpsc::SyncSender<()>>,
     counters: Arc<Counters>,
 }
 
+/// What the writer did with the records it took.
 #[derive(Debug, Default)]
 struct Counters {
     delivered: AtomicU64,
     dropped: AtomicU64,
 }
 
-// Writes are nearly every command: boxing them would cost an allocation per record.
-#[allow(clippy::large_enum_variant)]
-enum Command {
-    Write(PendingRecord),
-    Flush(mpsc::Sender<()>),
-}
+/// Records written in one go.
+const BATCH: usize = 512;
+/// The longest a record waits in the queue before it is written.
+const BATCH_AGE: Duration = Duration::from_secs(1);
 
 impl JsonlSink {
     /// Records queued beyond this are dropped and counted.
     pub const QUEUE_CAPACITY: usize = 8192;
+    /// Memory the queued records may take before they are dropped and counted (records
+    /// with huge texts, which are cut only when written).
+    pub const QUEUE_MAX_BYTES: usize = 16 * 1024 * 1024;
 
     /// A sink appending to `path` (its folder is created when needed).
     pub fn new(path: impl Into<PathBuf>) -> Self {
         let path = path.into();
-        let (queue, commands) = mpsc::sync_channel(Self::QUEUE_CAPACITY);
+        let queue = Queue::keeping_all(Limits {
+            max_items: Self::QUEUE_CAPACITY,
+            max_bytes: Self::QUEUE_MAX_BYTES,
+            batch: BATCH,
+        });
+        let (flushes, requests) = mpsc::unbounded_channel();
         let counters = Arc::new(Counters::default());
         let writer = Writer {
             path: path.clone(),
             file: None,
+            queue: Arc::clone(&queue),
             counters: Arc::clone(&counters),
         };
-        let spawned = thread::Builder::new()
-            .name("azsdk-telemetry-jsonl".into())
-            .spawn(move || writer.run(commands));
-        if let Err(error) = spawned {
+        let started = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .and_then(|runtime| {
+                std::thread::Builder::new()
+                    .name("azsdk-telemetry-jsonl".into())
+                    .spawn(move || runtime.block_on(writer.run(requests)))
+            });
+        if let Err(error) = started {
             tracing::warn!(target: "azsdk_telemetry::export", %error, "could not start the JSONL writer; records will be dropped");
+            queue.close();
         }
         JsonlSink {
             path,
             queue,
+            flushes,
             counters,
         }
     }
@@ -84,34 +108,12 @@ const PERSIST_AT_LEAST: Duration = Duration::from_secs(2);
 
 impl Sink for JsonlSink {
     fn accept(&self, record: PendingRecord) {
-        match self.queue.try_send(Command::Write(record)) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
-                self.counters.dropped.fetch_add(1, Ordering::Relaxed);
-            }
-        }
+        self.queue.send(record);
     }
 
     fn flush(&self, timeout: Duration) -> bool {
-        let (done, finished) = mpsc::channel();
-        let deadline = std::time::Instant::now() + timeout;
-        let mut command = Command::Flush(done);
-        // The queue may be full: retry until the deadline rather than block.
-        loop {
-            match self.queue.try_send(command) {
-                Ok(()) => break,
-                Err(TrySendError::Disconnected(_)) => return false,
-                Err(TrySendError::Full(back)) => {
-                    if std::time::Instant::now() >= deadline {
-                        return false;
-                    }
-                    command = back;
-                    thread::sleep(Duration::from_millis(1));
-                }
-            }
-        }
-        let left = deadline.saturating_duration_since(std::time::Instant::now());
-        finished.recv_timeout(left).is_ok()
+        let (done, finished) = sync_mpsc::sync_channel(1);
+        self.flushes.send(done).is_ok() && finished.recv_timeout(timeout).is_ok()
     }
 
     /// A local file is where records persist, so at exit it gets at least 2 s whatever
@@ -124,7 +126,7 @@ impl Sink for JsonlSink {
         SinkStats {
             delivered: self.counters.delivered.load(Ordering::Relaxed),
             spooled: 0,
-            dropped: self.counters.dropped.load(Ordering::Relaxed),
+            dropped: self.counters.dropped.load(Ordering::Relaxed) + self.queue.refused(),
         }
     }
 }
@@ -132,30 +134,53 @@ impl Sink for JsonlSink {
 struct Writer {
     path: PathBuf,
     file: Option<BufWriter<File>>,
+    queue: Arc<Queue>,
     counters: Arc<Counters>,
 }
 
 impl Writer {
-    fn run(mut self, commands: Receiver<Command>) {
-        while let Ok(command) = commands.recv() {
-            match command {
-                Command::Write(record) => self.write(record.finish()),
-                Command::Flush(done) => {
-                    if let Some(file) = self.file.as_mut() {
-                        if let Err(error) = file.flush() {
-                            tracing::warn!(target: "azsdk_telemetry::export", %error, "could not flush the JSONL file");
-                        }
-                    }
-                    let _ = done.send(());
-                }
+    async fn run(mut self, mut flushes: mpsc::UnboundedReceiver<sync_mpsc::SyncSender<()>>) {
+        loop {
+            if self.queue.is_ready(Instant::now(), BATCH_AGE) {
+                self.write(BATCH);
+                continue;
             }
-        }
-        if let Some(mut file) = self.file.take() {
-            let _ = file.flush();
+            let due = self.queue.due(BATCH_AGE);
+            let sleep = async {
+                match due {
+                    Some(at) => sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                request = flushes.recv() => {
+                    self.write(usize::MAX);
+                    match request {
+                        Some(done) => {
+                            let _ = done.send(());
+                        }
+                        None => return,
+                    }
+                }
+                () = self.queue.woken() => {}
+                () = sleep => {}
+            }
         }
     }
 
-    fn write(&mut self, record: Record) {
+    /// Writes up to `max` queued records, then hands them to the file.
+    fn write(&mut self, max: usize) {
+        for queued in self.queue.take(max) {
+            self.write_record(queued.record.finish());
+        }
+        if let Some(file) = self.file.as_mut() {
+            if let Err(error) = file.flush() {
+                tracing::warn!(target: "azsdk_telemetry::export", %error, "could not flush the JSONL file");
+            }
+        }
+    }
+
+    fn write_record(&mut self, record: Record) {
         let Some(line) = envelope_line(&record) else {
             self.counters.dropped.fetch_add(1, Ordering::Relaxed);
             return;
