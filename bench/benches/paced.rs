@@ -6,15 +6,17 @@
 //!
 //! Beside them, the floor of any stack that emits one `tracing` event per call and reads it
 //! back in a layer: our tool-call event dispatched to a layer that visits its fields and
-//! keeps nothing. A target below the floor cannot be met by tuning the stack.
+//! keeps nothing. A target below the floor cannot be met by tuning the stack. And ours
+//! with no connection string, where records go to the default JSONL sink.
 //!
 //! ```text
 //! cargo bench -p azsdk-telemetry-bench --bench paced               # 1,000/s and 10,000/s, 3 sittings
 //! cargo bench -p azsdk-telemetry-bench --bench paced -- 5000 4     # one rate, 4 sittings
 //! ```
 //!
-//! Each sitting runs ours, the peer, then the floor, each for 3 s at the rate (after 0.5 s of warm-up whose
-//! calls are not counted), with the stack installed as the thread's default subscriber.
+//! Each sitting runs ours, the peer, the floor, then ours into JSONL, each for 3 s at the
+//! rate (after 0.5 s of warm-up whose calls are not counted), with the stack installed as
+//! the thread's default subscriber.
 //! Pacing sleeps until each call is due; a call is timed from just before it starts to just
 //! after it returns.
 
@@ -89,6 +91,20 @@ fn ours_at(cs: &str, per_second: u64, args: &GenerateArgs) -> Figures {
         0,
         "ours dropped at {per_second}/s: the run is not on the accepted path: {stats:?}"
     );
+    figures(&times)
+}
+
+/// Ours with no connection string: the default JSONL sink, whose writer shares the queue.
+fn jsonl_at(per_second: u64, args: &GenerateArgs) -> Figures {
+    let (dispatch, handle) = ours::dispatch_jsonl("paced-jsonl");
+    let times = tracing::dispatcher::with_default(&dispatch, || {
+        paced(per_second, || {
+            let _ = black_box(tools::ours(black_box(args)));
+        })
+    });
+    handle.flush(Duration::from_secs(10));
+    let dropped = handle.stats().sink.dropped;
+    assert_eq!(dropped, 0, "the JSONL sink dropped at {per_second}/s");
     figures(&times)
 }
 
@@ -182,18 +198,19 @@ fn main() {
     let cs = collector.connection_string().to_owned();
     let call = GenerateArgs::typical();
     println!(
-        "| rate | sitting | ours p50 | peer p50 | p50 ratio | ours p99 | peer p99 | p99 ratio | floor p50 / p99 | floor / peer p50, p99 |"
+        "| rate | sitting | ours p50 | peer p50 | p50 ratio | ours p99 | peer p99 | p99 ratio | floor p50 / p99 | floor / peer p50, p99 | ours, JSONL sink p50 / p99 |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for &rate in &rates {
         for sitting in 1..=sittings {
             let ours = ours_at(&cs, rate, &call);
             let peer = peer_at(&cs, rate, &call);
             let floor = floor_at(rate, &call);
+            let jsonl = jsonl_at(rate, &call);
             let ratio = |a: u64, b: u64| a as f64 / b.max(1) as f64;
             let us = |ns: u64| ns as f64 / 1e3;
             println!(
-                "| {rate}/s | {sitting} | {:.2} µs | {:.2} µs | {:.2}× | {:.2} µs | {:.2} µs | {:.2}× | {:.2} / {:.2} µs | {:.2}×, {:.2}× |",
+                "| {rate}/s | {sitting} | {:.2} µs | {:.2} µs | {:.2}× | {:.2} µs | {:.2} µs | {:.2}× | {:.2} / {:.2} µs | {:.2}×, {:.2}× | {:.2} / {:.2} µs |",
                 us(ours.p50),
                 us(peer.p50),
                 ratio(ours.p50, peer.p50),
@@ -204,6 +221,8 @@ fn main() {
                 us(floor.p99),
                 ratio(floor.p50, peer.p50),
                 ratio(floor.p99, peer.p99),
+                us(jsonl.p50),
+                us(jsonl.p99),
             );
         }
     }

@@ -40,6 +40,23 @@ pub fn dispatch(
     (tracing::Dispatch::new(subscriber), handle)
 }
 
+/// Our layer with no connection string: the default JSONL sink, in a state directory of
+/// its own.
+///
+/// # Panics
+/// When the layer cannot be built (the temporary directory is unusable).
+pub fn dispatch_jsonl(tag: &str) -> (tracing::Dispatch, TelemetryHandle) {
+    let (layer, handle) = TelemetryLayer::builder()
+        .app_name("azsdk-bench")
+        .state_dir(state_dir(tag))
+        .first_run_notice(false)
+        .ignore_environment()
+        .build()
+        .expect("our layer builds");
+    let subscriber = tracing_subscriber::registry().with(layer);
+    (tracing::Dispatch::new(subscriber), handle)
+}
+
 /// Our layer opted out (`enabled(false)`), in a registry: (b).
 ///
 /// # Panics
