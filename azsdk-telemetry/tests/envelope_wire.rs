@@ -1,11 +1,13 @@
 //! The envelope of a record as the layer hands it to a sink: wire keys in wire order,
 //! the schema's duration and time text, empty tags left out, unwritable times refused.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use azsdk_telemetry::{
-    AgentInfo, ClientInfo, Event, MemorySink, Record, Sink, SystemCrashed, SystemStopped,
-    TelemetryBuilder, TelemetryHandle, TelemetryLayer, ToolExecuted,
+    AgentInfo, ClientInfo, Event, JsonlSink, MemorySink, PendingRecord, Record, Sink,
+    SystemCrashed, SystemStarted, SystemStopped, TelemetryBuilder, TelemetryHandle, TelemetryLayer,
+    ToolExecuted,
 };
 use serde_json::Value;
 
@@ -142,4 +144,36 @@ fn times_are_utc_microseconds_and_out_of_range_times_are_an_error_not_a_panic() 
         let error = at(time).unwrap_err();
         assert!(error.to_string().contains("clock"), "{error}");
     }
+}
+
+/// Hands every record to the JSONL sink and a copy to a memory sink.
+struct Tee(MemorySink, Arc<JsonlSink>);
+
+impl Sink for Tee {
+    fn accept(&self, record: PendingRecord) {
+        self.0.accept(record.clone());
+        self.1.accept(record);
+    }
+}
+
+#[test]
+fn a_record_that_cannot_be_written_is_counted_dropped_and_leaves_no_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let sink = Arc::new(JsonlSink::new(dir.path().join("t.jsonl")));
+    let memory = MemorySink::new();
+    let before_1970 = SystemTime::UNIX_EPOCH - Duration::from_secs(1);
+    let bad = start(
+        TelemetryLayer::builder().clock(move || before_1970),
+        Tee(memory.clone(), Arc::clone(&sink)),
+    );
+    let good = start(TelemetryLayer::builder(), Arc::clone(&sink));
+    bad.record(SystemStarted::default());
+    good.record(SystemStarted::default());
+    assert!(sink.flush(Duration::from_secs(5)));
+    let text = std::fs::read_to_string(sink.path()).unwrap();
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(text.lines().all(|line| !line.is_empty()));
+    assert_eq!((sink.stats().delivered, sink.stats().dropped), (1, 1));
+    assert_eq!(memory.records().len(), 1, "the memory sink kept the record");
+    assert!(memory.lines().is_empty() && memory.envelopes().is_empty());
 }
