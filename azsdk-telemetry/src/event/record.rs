@@ -63,12 +63,6 @@ impl PendingRecord {
         }
     }
 
-    /// Moves the record in time (tests of out-of-range clocks).
-    #[cfg(test)]
-    pub(crate) fn set_time(&mut self, time: SystemTime) {
-        self.time = time;
-    }
-
     /// The event's name, for routing decisions that need no user data.
     pub fn name(&self) -> &'static str {
         match &self.body {

@@ -212,33 +212,3 @@ impl Writer {
         Ok(self.file.as_mut().expect("checked above"))
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::context::{ContextSnapshot, SharedContext};
-    use crate::event::SystemStarted;
-    use crate::sink::MemorySink;
-
-    #[test]
-    fn a_record_that_cannot_be_written_is_counted_dropped_and_leaves_no_line() {
-        let dir = tempfile::tempdir().unwrap();
-        let sink = JsonlSink::new(dir.path().join("t.jsonl"));
-        let context = SharedContext::new(ContextSnapshot::default());
-        let mut bad = PendingRecord::new(SystemStarted::default().into(), &context);
-        bad.set_time(std::time::SystemTime::UNIX_EPOCH - Duration::from_secs(1));
-        let memory = MemorySink::new();
-        memory.accept(bad.clone());
-        sink.accept(bad);
-        sink.accept(PendingRecord::new(
-            SystemStarted::default().into(),
-            &context,
-        ));
-        assert!(sink.flush(Duration::from_secs(5)));
-        let text = std::fs::read_to_string(sink.path()).unwrap();
-        assert_eq!(text.lines().count(), 1, "{text}");
-        assert!(text.lines().all(|line| !line.is_empty()));
-        assert_eq!((sink.stats().delivered, sink.stats().dropped), (1, 1));
-        assert!(memory.lines().is_empty() && memory.envelopes().is_empty());
-    }
-}
