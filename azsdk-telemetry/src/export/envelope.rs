@@ -201,7 +201,7 @@ fn duration<S: Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, 
 }
 
 /// [`duration`]'s text.
-pub(crate) fn format_duration(duration: Duration) -> String {
+fn format_duration(duration: Duration) -> String {
     const MAX_MICROS: u128 = 1000 * 86_400 * 1_000_000 - 1;
     let micros = duration.as_micros().min(MAX_MICROS);
     let (secs, frac) = (micros / 1_000_000, micros % 1_000_000);
