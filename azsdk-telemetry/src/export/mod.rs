@@ -46,7 +46,6 @@ mod stats;
 mod transport;
 mod worker;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -77,15 +76,6 @@ pub enum ExportError {
     /// A configuration value is out of range.
     #[error("invalid export configuration: {0}")]
     InvalidConfig(String),
-    /// The spool directory could not be created or secured.
-    #[error("could not prepare the spool directory {path}: {source}; choose a writable spool_dir or set it to None")]
-    Spool {
-        /// The directory.
-        path: PathBuf,
-        /// The I/O error.
-        #[source]
-        source: std::io::Error,
-    },
     /// The worker thread or its runtime could not be created.
     #[error("could not start the export worker: {0}")]
     Worker(#[source] std::io::Error),
@@ -127,20 +117,28 @@ fn spawn_worker(
     queue: Arc<Queue>,
     counters: Arc<Counters>,
 ) -> Result<ExportHandle, ExportError> {
-    let spool = match &config.spool_dir {
-        Some(dir) => Some(
-            spool::Spool::open(
-                dir.clone(),
-                config.spool_max_bytes,
-                config.spool_max_age,
-                Arc::clone(&counters),
-            )
-            .map_err(|source| ExportError::Spool {
-                path: dir.clone(),
-                source,
-            })?,
-        ),
-        None => None,
+    // A spool directory that cannot be created or secured (a read-only or full disk, a
+    // file in its place) is no reason for the application to fail: the exporter runs
+    // without a spool, says so once, and counts what it cannot deliver as dropped.
+    let (spool, spool_unavailable) = match &config.spool_dir {
+        None => (None, None),
+        Some(dir) => match spool::Spool::open(
+            dir.clone(),
+            config.spool_max_bytes,
+            config.spool_max_age,
+            Arc::clone(&counters),
+        ) {
+            Ok(spool) => (Some(spool), None),
+            Err(error) => {
+                tracing::warn!(
+                    target: "azsdk_telemetry::export",
+                    path = %dir.display(),
+                    %error,
+                    "the spool directory cannot be used; sending without a spool"
+                );
+                (None, Some(error.to_string()))
+            }
+        },
     };
     let (control_tx, control_rx) = mpsc::unbounded_channel();
     let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel::<Result<(), ExportError>>(1);
@@ -219,6 +217,7 @@ fn spawn_worker(
         counters,
         thread: Some(thread),
         drop_timeout: config.drop_timeout,
+        spool_unavailable,
     })
 }
 
@@ -234,6 +233,8 @@ pub(crate) struct ExportHandle {
     counters: Arc<Counters>,
     thread: Option<JoinHandle<()>>,
     drop_timeout: Duration,
+    /// Why the configured spool directory could not be used (the exporter runs without).
+    spool_unavailable: Option<String>,
 }
 
 /// Part of the caller's deadline kept for spooling what could not be sent.
@@ -251,6 +252,11 @@ impl ExportHandle {
     /// and counted as `closed`.
     pub(crate) fn shutdown(mut self, timeout: Duration) -> FlushReport {
         self.shutdown_inner(timeout)
+    }
+
+    /// Why the configured spool directory could not be used, if it could not.
+    pub(crate) fn spool_unavailable(&self) -> Option<&str> {
+        self.spool_unavailable.as_deref()
     }
 
     /// Current counters. See [`ExportStats`] for the balance they obey.

@@ -43,23 +43,8 @@ impl HttpSink {
     /// endpoint off loopback, a value out of range) or the worker cannot
     /// start.
     pub fn start(config: ExportConfig) -> Result<Self, ExportError> {
-        let mut spool_unavailable = None;
-        let (queue, handle) = match start(&config) {
-            Err(ExportError::Spool { path, source }) => {
-                tracing::warn!(
-                    target: "azsdk_telemetry::export",
-                    path = %path.display(),
-                    error = %source,
-                    "the spool directory cannot be used; sending without a spool"
-                );
-                spool_unavailable = Some(source.to_string());
-                start(&ExportConfig {
-                    spool_dir: None,
-                    ..config
-                })?
-            }
-            started => started?,
-        };
+        let (queue, handle) = start(&config)?;
+        let spool_unavailable = handle.spool_unavailable().map(str::to_owned);
         Ok(HttpSink {
             queue,
             handle: Mutex::new(Some(handle)),
