@@ -69,6 +69,15 @@ use worker::{Control, ControlKind, Worker, WorkerSettings};
 #[cfg(fuzzing)]
 pub(crate) use {batch::Batch, spool::decode_items, spool::encode as encode_spool_items};
 
+/// Sleeps until `at`, or for ever without a deadline: the arm of a `select!` for a timer
+/// that may not be set (a batch's age, the spool's next try).
+pub(crate) async fn sleep_opt(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
 /// Why the exporter could not start. Messages never contain the instrumentation key.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -95,9 +104,12 @@ pub(crate) struct FlushReport {
     pub(crate) stats: ExportStats,
 }
 
-/// Validates `config`, opens the spool, and starts the worker thread: the queue to send
-/// records into, and the handle that flushes and stops it.
-pub(crate) fn start(config: &ExportConfig) -> Result<(Arc<Queue>, ExportHandle), ExportError> {
+/// An exporter just started: the queue to send records into, the handle that flushes and
+/// stops it, and why the configured spool directory could not be used, if it could not.
+pub(crate) type Started = (Arc<Queue>, ExportHandle, Option<String>);
+
+/// Validates `config`, opens the spool, and starts the worker thread.
+pub(crate) fn start(config: &ExportConfig) -> Result<Started, ExportError> {
     config.validate().map_err(ExportError::InvalidConfig)?;
     let counters = Arc::new(Counters::default());
     let limits = queue::Limits {
@@ -107,8 +119,8 @@ pub(crate) fn start(config: &ExportConfig) -> Result<(Arc<Queue>, ExportHandle),
     };
     let sampler = sampling::Sampler::new(config.sample_rate);
     let queue = Queue::new(limits, sampler, Arc::clone(&counters));
-    let handle = spawn_worker(config, Arc::clone(&queue), counters)?;
-    Ok((queue, handle))
+    let (handle, spool_unavailable) = spawn_worker(config, Arc::clone(&queue), counters)?;
+    Ok((queue, handle, spool_unavailable))
 }
 
 /// Opens the spool and starts the worker thread reading `queue`.
@@ -116,7 +128,7 @@ fn spawn_worker(
     config: &ExportConfig,
     queue: Arc<Queue>,
     counters: Arc<Counters>,
-) -> Result<ExportHandle, ExportError> {
+) -> Result<(ExportHandle, Option<String>), ExportError> {
     // A spool directory that cannot be created or secured (a read-only or full disk, a
     // file in its place) is no reason for the application to fail: the exporter runs
     // without a spool, says so once, and counts what it cannot deliver as dropped.
@@ -212,13 +224,13 @@ fn spawn_worker(
             )))
         }
     }
-    Ok(ExportHandle {
+    let handle = ExportHandle {
         control: control_tx,
         counters,
         thread: Some(thread),
         drop_timeout: config.drop_timeout,
-        spool_unavailable,
-    })
+    };
+    Ok((handle, spool_unavailable))
 }
 
 /// Controls a running exporter. Dropping it shuts the exporter down within
@@ -233,8 +245,6 @@ pub(crate) struct ExportHandle {
     counters: Arc<Counters>,
     thread: Option<JoinHandle<()>>,
     drop_timeout: Duration,
-    /// Why the configured spool directory could not be used (the exporter runs without).
-    spool_unavailable: Option<String>,
 }
 
 /// Part of the caller's deadline kept for spooling what could not be sent.
@@ -252,11 +262,6 @@ impl ExportHandle {
     /// and counted as `closed`.
     pub(crate) fn shutdown(mut self, timeout: Duration) -> FlushReport {
         self.shutdown_inner(timeout)
-    }
-
-    /// Why the configured spool directory could not be used, if it could not.
-    pub(crate) fn spool_unavailable(&self) -> Option<&str> {
-        self.spool_unavailable.as_deref()
     }
 
     /// Current counters. See [`ExportStats`] for the balance they obey.

@@ -17,6 +17,7 @@ use super::batch::Batch;
 use super::queue::{Queue, Queued};
 use super::response::{classify, unauthorized_hint, Verdict};
 use super::retry::{RetryPolicy, XorShift};
+use super::sleep_opt;
 use super::spool::{Spool, SpoolWriteError};
 use super::stats::{add, Counters};
 use super::transport::Transport;
@@ -103,13 +104,6 @@ pub(crate) struct Worker {
     /// Token fetches failed in a row (Entra ID): the pause grows with it, and the first
     /// of a run is logged.
     token_failures: u32,
-}
-
-async fn sleep_opt(at: Option<Instant>) {
-    match at {
-        Some(at) => sleep_until(at).await,
-        None => std::future::pending().await,
-    }
 }
 
 /// Runs `fut` until it finishes or `deadline` passes. A control message arriving meanwhile

@@ -43,8 +43,7 @@ impl HttpSink {
     /// endpoint off loopback, a value out of range) or the worker cannot
     /// start.
     pub fn start(config: ExportConfig) -> Result<Self, ExportError> {
-        let (queue, handle) = start(&config)?;
-        let spool_unavailable = handle.spool_unavailable().map(str::to_owned);
+        let (queue, handle, spool_unavailable) = start(&config)?;
         Ok(HttpSink {
             queue,
             handle: Mutex::new(Some(handle)),

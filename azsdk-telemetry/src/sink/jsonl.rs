@@ -12,11 +12,11 @@ use std::sync::{mpsc as sync_mpsc, Arc};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
-use tokio::time::{sleep_until, Instant};
+use tokio::time::Instant;
 
 use super::{envelope_line, Sink, SinkStats};
 use crate::event::{PendingRecord, Record};
-use crate::export::{Limits, Queue};
+use crate::export::{sleep_opt, Limits, Queue};
 
 /// Appends one envelope per line to a local file: the default when no
 /// connection string is configured, and a log to debug telemetry with.
@@ -146,12 +146,6 @@ impl Writer {
                 continue;
             }
             let due = self.queue.due(BATCH_AGE);
-            let sleep = async {
-                match due {
-                    Some(at) => sleep_until(at).await,
-                    None => std::future::pending().await,
-                }
-            };
             tokio::select! {
                 request = flushes.recv() => {
                     self.write(usize::MAX);
@@ -163,7 +157,7 @@ impl Writer {
                     }
                 }
                 () = self.queue.woken() => {}
-                () = sleep => {}
+                () = sleep_opt(due) => {}
             }
         }
     }
