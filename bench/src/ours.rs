@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use azsdk_telemetry::ExportConfig;
-use azsdk_telemetry::{TelemetryHandle, TelemetryLayer};
+use azsdk_telemetry::{TelemetryBuilder, TelemetryHandle, TelemetryLayer};
 use tracing_subscriber::prelude::*;
 
 /// A fresh state directory for one run (lifecycle state and the spool).
@@ -16,6 +16,23 @@ pub fn state_dir(tag: &str) -> PathBuf {
     dir
 }
 
+/// Our layer as a tool installs it, in a fresh state directory named for `tag`.
+fn product(tag: &str) -> TelemetryBuilder {
+    TelemetryLayer::builder()
+        .app_name("azsdk-bench")
+        .app_version("1.0.0")
+        .state_dir(state_dir(tag))
+        .first_run_notice(false)
+        .ignore_environment()
+}
+
+/// `builder`'s layer in a registry, with its handle.
+fn installed(builder: TelemetryBuilder) -> (tracing::Dispatch, TelemetryHandle) {
+    let (layer, handle) = builder.build().expect("our layer builds");
+    let subscriber = tracing_subscriber::registry().with(layer);
+    (tracing::Dispatch::new(subscriber), handle)
+}
+
 /// Our layer posting to `connection_string`, in a registry, with its handle.
 /// `configure` adjusts the exporter (the defaults are the product's defaults).
 ///
@@ -26,18 +43,11 @@ pub fn dispatch(
     tag: &str,
     configure: impl FnOnce(ExportConfig) -> ExportConfig + Send + 'static,
 ) -> (tracing::Dispatch, TelemetryHandle) {
-    let (layer, handle) = TelemetryLayer::builder()
-        .app_name("azsdk-bench")
-        .app_version("1.0.0")
-        .connection_string(connection_string)
-        .state_dir(state_dir(tag))
-        .first_run_notice(false)
-        .ignore_environment()
-        .configure_export(configure)
-        .build()
-        .expect("our layer builds");
-    let subscriber = tracing_subscriber::registry().with(layer);
-    (tracing::Dispatch::new(subscriber), handle)
+    installed(
+        product(tag)
+            .connection_string(connection_string)
+            .configure_export(configure),
+    )
 }
 
 /// Our layer with no connection string: the default JSONL sink, in a state directory of
@@ -46,15 +56,7 @@ pub fn dispatch(
 /// # Panics
 /// When the layer cannot be built (the temporary directory is unusable).
 pub fn dispatch_jsonl(tag: &str) -> (tracing::Dispatch, TelemetryHandle) {
-    let (layer, handle) = TelemetryLayer::builder()
-        .app_name("azsdk-bench")
-        .state_dir(state_dir(tag))
-        .first_run_notice(false)
-        .ignore_environment()
-        .build()
-        .expect("our layer builds");
-    let subscriber = tracing_subscriber::registry().with(layer);
-    (tracing::Dispatch::new(subscriber), handle)
+    installed(product(tag))
 }
 
 /// Our layer opted out (`enabled(false)`), in a registry: (b).
@@ -62,11 +64,9 @@ pub fn dispatch_jsonl(tag: &str) -> (tracing::Dispatch, TelemetryHandle) {
 /// # Panics
 /// Never in practice: an opted-out build does not fail.
 pub fn dispatch_off() -> (tracing::Dispatch, TelemetryHandle) {
-    let (layer, handle) = TelemetryLayer::builder()
-        .enabled(false)
-        .ignore_environment()
-        .build()
-        .expect("an opted-out layer builds");
-    let subscriber = tracing_subscriber::registry().with(layer);
-    (tracing::Dispatch::new(subscriber), handle)
+    installed(
+        TelemetryLayer::builder()
+            .enabled(false)
+            .ignore_environment(),
+    )
 }
