@@ -1,19 +1,21 @@
-//! Emission: each event kind is one `tracing` callsite with readable, typed fields.
+//! Emission: each event kind is one `tracing` callsite with readable, typed fields, and
+//! the typed event itself goes to the layer through the [hand-off](super::handoff).
 //!
 //! Field names are the spec's camelCase keys, so an `fmt` layer shows
-//! `toolName="azsdk_run_tests" success=false durationMs=8234.0`, and
-//! [`fields`](super::fields) reads them back without losing types.
+//! `toolName="azsdk_run_tests" success=false durationMs=8234.0`.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use tracing::Level;
 
+use super::handoff;
+use super::record::Body;
 use super::tool::{tool_schema, ToolFields};
 use super::{
-    SystemConfigured, SystemCrashed, SystemInstalled, SystemStarted, SystemStopped, SystemUpdated,
-    ToolExecuted, TARGET,
+    Event, SystemConfigured, SystemCrashed, SystemInstalled, SystemStarted, SystemStopped,
+    SystemUpdated, ToolExecuted, TARGET,
 };
-use crate::event::fields::duration_ms;
 
 impl ToolExecuted {
     /// Emits this event as a `tracing` event on the framework's target.
@@ -21,13 +23,41 @@ impl ToolExecuted {
     /// With no [`TelemetryLayer`](crate::TelemetryLayer) installed this costs
     /// what any disabled `tracing` event costs.
     pub fn emit(&self) {
-        emit_tool(&self.fields(), self.custom_dimensions_json().as_deref());
+        if !tracing::enabled!(target: TARGET, Level::INFO) {
+            return;
+        }
+        let fields = self.fields();
+        let dimensions = dimensions_json(&self.dimensions);
+        let dimensions = dimensions.as_deref();
+        emit_with(
+            || Body::tool(&fields, dimensions),
+            || tool_event(&fields, dimensions),
+        );
     }
+}
 
-    /// The custom dimensions as the JSON object the `dimensions` field carries, if any.
-    fn custom_dimensions_json(&self) -> Option<String> {
-        dimensions_json(&self.dimensions)
+/// Dispatches an event: announced with its typed body when this thread's subscriber holds
+/// a telemetry layer that is on, otherwise only its `tracing` event, for other layers.
+fn emit_with(body: impl FnOnce() -> Body, dispatch: impl FnOnce()) {
+    if crate::tool_call::enabled() {
+        handoff::announce(body(), dispatch);
+    } else {
+        dispatch();
     }
+}
+
+/// A tool call the calling thread finished (telemetry is on): announced, packed from its
+/// borrowed fields. `dimensions` is the custom dimensions' JSON.
+pub(crate) fn emit_tool(fields: &ToolFields<'_>, dimensions: Option<&str>) {
+    handoff::announce(Body::tool(fields, dimensions), || {
+        tool_event(fields, dimensions)
+    });
+}
+
+/// A duration as fractional milliseconds, exact to the microsecond: how an `fmt` layer
+/// shows it.
+fn duration_ms(duration: Duration) -> f64 {
+    duration.as_micros() as f64 / 1000.0
 }
 
 /// Custom dimensions (a map of names to values) as the JSON object the `dimensions` field
@@ -49,7 +79,7 @@ macro_rules! tool_callsite {
     ) => {
         /// The one `tracing` callsite of tool calls. `dimensions` is the custom
         /// dimensions' JSON.
-        pub(crate) fn emit_tool(f: &ToolFields<'_>, dimensions: Option<&str>) {
+        fn tool_event(f: &ToolFields<'_>, dimensions: Option<&str>) {
             tracing::event!(
                 name: "ToolExecuted",
                 target: TARGET,
@@ -71,12 +101,17 @@ tool_schema!(tool_callsite);
 impl SystemInstalled {
     /// Emits this event as a `tracing` event on the framework's target.
     pub fn emit(&self) {
-        tracing::event!(
-            name: "SystemInstalled",
-            target: TARGET,
-            Level::INFO,
-            installMethod = self.install_method.as_deref(),
-            "SystemInstalled"
+        emit_with(
+            || Event::from(self.clone()).into(),
+            || {
+                tracing::event!(
+                    name: "SystemInstalled",
+                    target: TARGET,
+                    Level::INFO,
+                    installMethod = self.install_method.as_deref(),
+                    "SystemInstalled"
+                );
+            },
         );
     }
 }
@@ -84,12 +119,17 @@ impl SystemInstalled {
 impl SystemStarted {
     /// Emits this event as a `tracing` event on the framework's target.
     pub fn emit(&self) {
-        tracing::event!(
-            name: "SystemStarted",
-            target: TARGET,
-            Level::INFO,
-            durationMs = duration_ms(self.startup_duration),
-            "SystemStarted"
+        emit_with(
+            || Event::from(self.clone()).into(),
+            || {
+                tracing::event!(
+                    name: "SystemStarted",
+                    target: TARGET,
+                    Level::INFO,
+                    durationMs = duration_ms(self.startup_duration),
+                    "SystemStarted"
+                );
+            },
         );
     }
 }
@@ -97,13 +137,18 @@ impl SystemStarted {
 impl SystemStopped {
     /// Emits this event as a `tracing` event on the framework's target.
     pub fn emit(&self) {
-        tracing::event!(
-            name: "SystemStopped",
-            target: TARGET,
-            Level::INFO,
-            sessionDuration = duration_ms(self.session_duration),
-            toolCallsInSession = self.tool_calls_in_session,
-            "SystemStopped"
+        emit_with(
+            || Event::from(self.clone()).into(),
+            || {
+                tracing::event!(
+                    name: "SystemStopped",
+                    target: TARGET,
+                    Level::INFO,
+                    sessionDuration = duration_ms(self.session_duration),
+                    toolCallsInSession = self.tool_calls_in_session,
+                    "SystemStopped"
+                );
+            },
         );
     }
 }
@@ -111,14 +156,19 @@ impl SystemStopped {
 impl SystemCrashed {
     /// Emits this event as a `tracing` event on the framework's target.
     pub fn emit(&self) {
-        tracing::event!(
-            name: "SystemCrashed",
-            target: TARGET,
-            Level::INFO,
-            crashReason = self.crash_reason.as_str(),
-            errorMessage = self.error_message.as_deref(),
-            stackTrace = self.stack_trace.as_deref(),
-            "SystemCrashed"
+        emit_with(
+            || Event::from(self.clone()).into(),
+            || {
+                tracing::event!(
+                    name: "SystemCrashed",
+                    target: TARGET,
+                    Level::INFO,
+                    crashReason = self.crash_reason.as_str(),
+                    errorMessage = self.error_message.as_deref(),
+                    stackTrace = self.stack_trace.as_deref(),
+                    "SystemCrashed"
+                );
+            },
         );
     }
 }
@@ -126,12 +176,17 @@ impl SystemCrashed {
 impl SystemConfigured {
     /// Emits this event as a `tracing` event on the framework's target.
     pub fn emit(&self) {
-        tracing::event!(
-            name: "SystemConfigured",
-            target: TARGET,
-            Level::INFO,
-            configChanges = self.config_changes.as_str(),
-            "SystemConfigured"
+        emit_with(
+            || Event::from(self.clone()).into(),
+            || {
+                tracing::event!(
+                    name: "SystemConfigured",
+                    target: TARGET,
+                    Level::INFO,
+                    configChanges = self.config_changes.as_str(),
+                    "SystemConfigured"
+                );
+            },
         );
     }
 }
@@ -139,13 +194,18 @@ impl SystemConfigured {
 impl SystemUpdated {
     /// Emits this event as a `tracing` event on the framework's target.
     pub fn emit(&self) {
-        tracing::event!(
-            name: "SystemUpdated",
-            target: TARGET,
-            Level::INFO,
-            previousVersion = self.previous_version.as_str(),
-            updateMethod = self.update_method.as_deref(),
-            "SystemUpdated"
+        emit_with(
+            || Event::from(self.clone()).into(),
+            || {
+                tracing::event!(
+                    name: "SystemUpdated",
+                    target: TARGET,
+                    Level::INFO,
+                    previousVersion = self.previous_version.as_str(),
+                    updateMethod = self.update_method.as_deref(),
+                    "SystemUpdated"
+                );
+            },
         );
     }
 }

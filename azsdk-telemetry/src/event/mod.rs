@@ -1,22 +1,21 @@
 //! Typed events and the records that carry them through the pipeline.
 //!
 //! An event ([`ToolExecuted`], [`SystemStarted`], ...) is what a tool or the
-//! lifecycle code reports. [`emit`](ToolExecuted::emit) turns it into a
-//! `tracing` event; the [`TelemetryLayer`](crate::TelemetryLayer) turns that
-//! back into the typed [`Event`] and wraps it in a [`PendingRecord`] with the
-//! process context. [`PendingRecord::finish`] is the single gate through which
+//! lifecycle code reports. [`emit`](ToolExecuted::emit) dispatches it as a
+//! `tracing` event and hands the typed event to the
+//! [`TelemetryLayer`](crate::TelemetryLayer) that the dispatch reaches, which wraps it in a
+//! [`PendingRecord`] with the process context. [`PendingRecord::finish`] is the single gate through which
 //! user data leaves the process: it scrubs every user-provided value and gives
 //! the [`Record`] that sinks store and envelopes are written from.
 
 mod emit;
-pub(crate) mod fields;
+pub(crate) mod handoff;
 mod packed;
 mod record;
 mod system;
 mod tool;
 
 pub(crate) use emit::{dimensions_json, emit_tool};
-pub(crate) use packed::PackedTool;
 pub use record::{PendingRecord, Record};
 pub use system::{
     SystemConfigured, SystemCrashed, SystemInstalled, SystemStarted, SystemStopped, SystemUpdated,

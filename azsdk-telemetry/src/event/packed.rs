@@ -1,20 +1,15 @@
 //! A tool call as the calling thread hands it to a sink: its texts in one allocation.
 //!
-//! A call's texts (name, category, arguments, dimensions, ...) are copied out of its
-//! `tracing` event into one string of the exact size, with the span of each text beside
-//! it. Reading the event costs the calling thread one allocation for
-//! the texts and one for this record, whatever the number of texts, and a queued call
-//! holds about half the memory of a [`ToolExecuted`] with a string per text. The record
+//! A call's texts (name, category, arguments, dimensions, ...) are copied from its
+//! borrowed fields into one string of the exact size, with the span of each text beside
+//! it. Packing costs the calling thread one allocation for the texts and one for the
+//! record's box, whatever the number of texts, and a queued call holds about half the
+//! memory of a [`ToolExecuted`] with a string per text. The record
 //! becomes a [`ToolExecuted`] when [`PendingRecord::finish`](crate::PendingRecord::finish)
 //! runs, on the exporter's worker.
 
-use std::cell::Cell;
-use std::fmt;
 use std::time::Duration;
 
-use tracing::field::{Field, Visit};
-
-use super::fields::from_ms;
 use super::tool::{tool_schema, ToolFields};
 use super::ToolExecuted;
 
@@ -23,14 +18,6 @@ use super::ToolExecuted;
 type Span = (u32, u32);
 
 const ABSENT: Span = (u32::MAX, 0);
-
-thread_local! {
-    /// The calling thread's text buffer for reading a tool call's fields.
-    static SCRATCH: Cell<String> = const { Cell::new(String::new()) };
-}
-
-/// A scratch text larger than this (an event with a huge text) is not kept for the next.
-const SCRATCH_MAX_CAPACITY: usize = 16 * 1024;
 
 macro_rules! packed_tool {
     (
@@ -50,20 +37,7 @@ macro_rules! packed_tool {
 
         const TEXTS: usize = Text::dimensions as usize + 1;
 
-        impl Text {
-            /// The text a `tracing` field carries, by the field's name.
-            fn of(field: &str) -> Option<Text> {
-                Some(match field {
-                    "toolName" => Text::tool_name,
-                    "toolCategory" => Text::tool_category,
-                    $($text_key => Text::$text,)*
-                    "dimensions" => Text::dimensions,
-                    _ => return None,
-                })
-            }
-        }
-
-        /// A tool call, read from its `tracing` event: what the calling thread queues.
+        /// A tool call, packed: what the calling thread queues.
         #[derive(Clone, Debug)]
         pub(crate) struct PackedTool {
             texts: String,
@@ -74,8 +48,8 @@ macro_rules! packed_tool {
         }
 
         impl PackedTool {
-            /// A tool call's borrowed fields, packed (a tool call built in code, recorded
-            /// through the handle).
+            /// A tool call's borrowed fields, packed: the macro's call, an emitted
+            /// [`ToolExecuted`] or one recorded through the handle.
             pub(crate) fn from_fields(f: &ToolFields<'_>, dimensions: Option<&str>) -> Self {
                 let texts = [
                     Some(f.tool_name),
@@ -83,17 +57,18 @@ macro_rules! packed_tool {
                     $(f.$text,)*
                     dimensions,
                 ];
-                let mut packed = PackedTool::with_texts(String::with_capacity(
-                    texts.iter().flatten().map(|t| t.len()).sum(),
-                ));
+                let mut packed = PackedTool {
+                    texts: String::with_capacity(texts.iter().flatten().map(|t| t.len()).sum()),
+                    spans: [ABSENT; TEXTS],
+                    duration: f.duration,
+                    success: f.success,
+                    $($flag: f.$flag,)*
+                };
                 for (slot, text) in texts.into_iter().enumerate() {
                     if let Some(text) = text {
                         packed.put(slot, text);
                     }
                 }
-                packed.duration = f.duration;
-                packed.success = f.success;
-                $(packed.$flag = f.$flag;)*
                 packed
             }
 
@@ -114,82 +89,13 @@ macro_rules! packed_tool {
                 }
             }
         }
-
-        impl PackedTool {
-            fn with_texts(texts: String) -> Self {
-                PackedTool {
-                    texts,
-                    spans: [ABSENT; TEXTS],
-                    duration: Duration::ZERO,
-                    success: false,
-                    $($flag: None,)*
-                }
-            }
-        }
-
-        /// The second pass: copies each text.
-        impl Visit for PackedTool {
-            fn record_str(&mut self, field: &Field, value: &str) {
-                if let Some(slot) = Text::of(field.name()) {
-                    self.put(slot as usize, value);
-                }
-            }
-
-            fn record_bool(&mut self, field: &Field, value: bool) {
-                match field.name() {
-                    "success" => self.success = value,
-                    $($flag_key => self.$flag = Some(value),)*
-                    _ => {}
-                }
-            }
-
-            fn record_f64(&mut self, field: &Field, value: f64) {
-                if field.name() == "durationMs" {
-                    self.duration = from_ms(value);
-                }
-            }
-
-            fn record_u64(&mut self, field: &Field, value: u64) {
-                self.record_f64(field, value as f64);
-            }
-
-            fn record_i64(&mut self, field: &Field, value: i64) {
-                self.record_f64(field, value as f64);
-            }
-
-            fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-                // `message`, and a text some other emitter recorded through Debug.
-                if Text::of(field.name()).is_some() {
-                    self.record_str(field, &format!("{value:?}"));
-                }
-            }
-        }
     };
 }
 tool_schema!(packed_tool);
 
 impl PackedTool {
-    /// Reads a tool call's `tracing` event: one pass over its fields into the thread's
-    /// scratch text (warm, and already large enough), then one allocation of the exact
-    /// size. The scratch is taken out of its cell for the pass, so no borrow is held while
-    /// a field's `Debug` runs.
-    pub(crate) fn read(event: &tracing::Event<'_>) -> Self {
-        let mut packed = PackedTool::with_texts(SCRATCH.take());
-        event.record(&mut packed);
-        let exact = String::from(packed.texts.as_str());
-        let mut scratch = std::mem::replace(&mut packed.texts, exact);
-        if scratch.capacity() <= SCRATCH_MAX_CAPACITY {
-            scratch.clear();
-            SCRATCH.set(scratch);
-        }
-        packed
-    }
-
-    /// Keeps the first value of a text; a text longer than 4 GiB is left out.
+    /// Adds a text; one longer than 4 GiB is left out.
     fn put(&mut self, slot: usize, text: &str) {
-        if self.spans[slot] != ABSENT {
-            return;
-        }
         let (Ok(start), Ok(len)) = (u32::try_from(self.texts.len()), u32::try_from(text.len()))
         else {
             return;

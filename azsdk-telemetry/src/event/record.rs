@@ -8,7 +8,7 @@ use std::time::SystemTime;
 use uuid::Uuid;
 
 use super::packed::PackedTool;
-use super::tool::tool_schema;
+use super::tool::{tool_schema, ToolFields};
 use super::{dimensions_json, Event, ToolExecuted};
 use crate::context::{ContextSnapshot, SharedContext};
 use crate::sanitize::{self, limits};
@@ -26,35 +26,44 @@ pub struct PendingRecord {
     context: Arc<ContextSnapshot>,
 }
 
-/// A pending record's event. Boxed: the record is moved several times on the calling
-/// thread (into the sink, into the queue); a box moves as one pointer.
+/// A pending record's event, as an emitter hands it to the layer. Shared: the record is
+/// moved several times on the calling thread (into the sink, into the queue), and an `Arc`
+/// moves as one pointer; each telemetry layer of a subscriber (and each sink a fan-out
+/// feeds) gets the same event for the cost of a count.
 #[derive(Debug, Clone)]
-enum Body {
+pub(crate) enum Body {
     /// A tool call (nearly every record), its texts in one allocation.
-    Tool(Box<PackedTool>),
+    Tool(Arc<PackedTool>),
     /// A lifecycle event.
-    Other(Box<Event>),
+    Other(Arc<Event>),
+}
+
+impl Body {
+    /// A tool call's borrowed fields, packed; `dimensions` is the custom dimensions' JSON.
+    pub(crate) fn tool(fields: &ToolFields<'_>, dimensions: Option<&str>) -> Body {
+        Body::Tool(Arc::new(PackedTool::from_fields(fields, dimensions)))
+    }
+}
+
+impl From<Event> for Body {
+    fn from(event: Event) -> Body {
+        match event {
+            Event::ToolExecuted(tool) => {
+                Body::tool(&tool.fields(), dimensions_json(&tool.dimensions).as_deref())
+            }
+            other => Body::Other(Arc::new(other)),
+        }
+    }
 }
 
 impl PendingRecord {
     /// A record of `event` now, by the context's clock, with its current snapshot.
     pub(crate) fn new(event: Event, context: &SharedContext) -> Self {
-        let body = match event {
-            Event::ToolExecuted(tool) => Body::Tool(Box::new(PackedTool::from_fields(
-                &tool.fields(),
-                dimensions_json(&tool.dimensions).as_deref(),
-            ))),
-            other => Body::Other(Box::new(other)),
-        };
-        Self::of(body, context)
+        Self::of(event.into(), context)
     }
 
-    /// A record of a tool call read from its `tracing` event.
-    pub(crate) fn tool(tool: PackedTool, context: &SharedContext) -> Self {
-        Self::of(Body::Tool(Box::new(tool)), context)
-    }
-
-    fn of(body: Body, context: &SharedContext) -> Self {
+    /// A record of `body` now, by the context's clock, with its current snapshot.
+    pub(crate) fn of(body: Body, context: &SharedContext) -> Self {
         PendingRecord {
             time: context.now(),
             event_id: Uuid::new_v4(),
@@ -96,7 +105,7 @@ impl PendingRecord {
         } = self;
         let mut event = match body {
             Body::Tool(tool) => Box::new(Event::ToolExecuted(tool.unpack())),
-            Body::Other(event) => event,
+            Body::Other(event) => Box::new(Arc::unwrap_or_clone(event)),
         };
         scrub_event(&mut event);
         Record {
@@ -478,16 +487,14 @@ fn fit_json(json: &mut serde_json::Value, max_bytes: usize) -> bool {
 }
 
 impl PendingRecord {
-    /// The memory this record holds: itself, its event's box and every string the event
-    /// owns, each counted as the allocator's block for it. What an exporter's queue budget
+    /// The memory this record holds: itself, its event's shared block and every string the
+    /// event owns, each counted as the allocator's block for it. What an exporter's queue budget
     /// is counted in (the context is shared, so it is not counted).
     pub fn heap_bytes(&self) -> usize {
         std::mem::size_of::<Self>()
             + match &self.body {
-                Body::Tool(tool) => {
-                    block(std::mem::size_of::<PackedTool>()) + block(tool.text_capacity())
-                }
-                Body::Other(event) => block(std::mem::size_of::<Event>()) + owned_bytes(event),
+                Body::Tool(tool) => shared::<PackedTool>() + block(tool.text_capacity()),
+                Body::Other(event) => shared::<Event>() + owned_bytes(event),
             }
     }
 }
@@ -500,6 +507,11 @@ fn block(n: usize) -> usize {
     } else {
         (n + 8).next_multiple_of(16).max(32)
     }
+}
+
+/// The allocator's block for an `Arc<T>`: the value and its two counts.
+fn shared<T>() -> usize {
+    block(std::mem::size_of::<T>() + 2 * std::mem::size_of::<usize>())
 }
 
 fn owned_bytes(event: &Event) -> usize {

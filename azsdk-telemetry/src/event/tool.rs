@@ -131,7 +131,7 @@ impl Slot {
 ///
 /// It calls `$then!` with the lists; each stage that handles properties one by one is
 /// generated from it: [`ToolFields`] and [`ToolExecuted::fields`] (here), the `tracing`
-/// callsite (`emit.rs`), reading the fields back into one packed record (`packed.rs`), the
+/// callsite (`emit.rs`), the packed record the layer is handed (`packed.rs`), the
 /// properties and the scrub (`record.rs`).
 ///
 /// [`PendingRecord::finish`]: crate::PendingRecord::finish
@@ -161,9 +161,9 @@ macro_rules! borrowed_fields {
         texts { $($text:ident $text_key:literal $scrub:ident,)* }
         flags { $($flag:ident $flag_key:literal,)* }
     ) => {
-        /// A tool call's fields, borrowed: what its `tracing` event is emitted from. The
-        /// calling thread fills it from the recorder without allocating; the layer reads
-        /// the event's fields into a packed record.
+        /// A tool call's fields, borrowed: what its `tracing` event and its packed record
+        /// are made from. The calling thread fills it from the recorder without
+        /// allocating.
         #[derive(Debug, Default, Clone, Copy)]
         pub(crate) struct ToolFields<'a> {
             pub tool_name: &'a str,

@@ -1,8 +1,8 @@
 //! The layer proper: framework events in, enriched records out to the sink.
 //!
-//! The one route of every event: its `tracing` fields are read back (a tool call into a
-//! [`PackedTool`], a lifecycle event into its typed [`Event`](crate::Event)), which becomes
-//! a [`PendingRecord`] with the context, handed to the sink's [`accept`](Sink::accept).
+//! The one route of every event: the typed event its emitter
+//! [handed off](crate::event::handoff) beside the `tracing` event becomes a
+//! [`PendingRecord`] with the context, handed to the sink's [`accept`](Sink::accept).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -11,7 +11,7 @@ use tracing::Subscriber;
 use tracing_subscriber::layer::{Context, Layer};
 
 use crate::context::SharedContext;
-use crate::event::{fields, PackedTool, PendingRecord, ToolExecuted};
+use crate::event::{handoff, PendingRecord};
 use crate::sink::Sink;
 
 /// Counts of what the layer saw: one counter per kind, so an event touches one.
@@ -46,15 +46,12 @@ pub(crate) struct Core {
 }
 
 impl<S: Subscriber> Layer<S> for Core {
-    fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
-        let record = if event.metadata().name() == ToolExecuted::NAME {
-            PendingRecord::tool(PackedTool::read(event), &self.context)
-        } else {
-            let Some(event) = fields::read(event) else {
-                return;
-            };
-            PendingRecord::new(event, &self.context)
+    fn on_event(&self, _: &tracing::Event<'_>, _: Context<'_, S>) {
+        // An event at the framework's target that no emitter announced is not recorded.
+        let Some(body) = handoff::announced() else {
+            return;
         };
+        let record = PendingRecord::of(body, &self.context);
         self.counters.count(&record);
         self.sink.accept(record);
     }
