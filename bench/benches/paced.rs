@@ -14,11 +14,13 @@
 //! cargo bench -p azsdk-telemetry-bench --bench paced -- 5000 4     # one rate, 4 sittings
 //! ```
 //!
-//! Each sitting runs ours, the peer, the floor, then ours into JSONL, each for 3 s at the
-//! rate (after 0.5 s of warm-up whose calls are not counted), with the stack installed as
-//! the thread's default subscriber.
-//! Pacing sleeps until each call is due; a call is timed from just before it starts to just
-//! after it returns.
+//! In a sitting the four stacks are installed side by side and take turns in blocks of
+//! 0.1 s of calls at the rate (the order rotating from block to block), so they share the
+//! host's state: on this shared 2-vCPU machine a call's absolute time moves 2-6x between
+//! minutes, and turns keep that drift out of the ratios. Each stack gets 0.5 s of warm-up
+//! whose calls are not counted, then 3 s of timed calls, as the thread's default
+//! subscriber for its block. Pacing sleeps until each call is due; a call is timed from
+//! just before it starts to just after it returns.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -33,31 +35,66 @@ use tracing_subscriber::prelude::*;
 #[path = "common/peer.rs"]
 mod peer;
 
-const WARM_UP: Duration = Duration::from_millis(500);
-const RUN: Duration = Duration::from_secs(3);
+/// Blocks of each stack's turn: 0.1 s of calls; 5 blocks of warm-up, 30 timed.
+const BLOCKS_PER_SECOND: u64 = 10;
+const WARM_BLOCKS: u64 = 5;
+const TIMED_BLOCKS: u64 = 30;
 
-/// Times each call of `call` at `per_second`, after the warm-up: nanoseconds, sorted.
-fn paced(per_second: u64, mut call: impl FnMut()) -> Vec<u64> {
-    let interval = Duration::from_secs_f64(1.0 / per_second as f64);
-    let start = Instant::now();
-    let total = ((WARM_UP + RUN).as_secs_f64() * per_second as f64) as u64;
-    let warm = (WARM_UP.as_secs_f64() * per_second as f64) as u64;
-    let mut times = Vec::with_capacity((total - warm) as usize);
-    for n in 0..total {
-        let due = start + interval * n as u32;
-        let now = Instant::now();
-        if due > now {
-            std::thread::sleep(due - now);
-        }
-        let before = Instant::now();
-        call();
-        let took = before.elapsed();
-        if n >= warm {
-            times.push(took.as_nanos() as u64);
+/// A stack under test: where its calls are dispatched, the call, and its timed calls.
+struct Stack<'a> {
+    dispatch: tracing::Dispatch,
+    call: Box<dyn FnMut() + 'a>,
+    times: Vec<u64>,
+}
+
+impl<'a> Stack<'a> {
+    fn new(dispatch: tracing::Dispatch, call: impl FnMut() + 'a) -> Self {
+        Stack {
+            dispatch,
+            call: Box::new(call),
+            times: Vec::new(),
         }
     }
-    times.sort_unstable();
-    times
+
+    fn figures(&mut self) -> Figures {
+        self.times.sort_unstable();
+        figures(&self.times)
+    }
+}
+
+/// One sitting at `per_second`: the stacks take turns, a block of calls each, until each
+/// has its warm-up and its timed blocks. Times are nanoseconds.
+fn sitting(per_second: u64, stacks: &mut [Stack<'_>]) {
+    let interval = Duration::from_secs_f64(1.0 / per_second as f64);
+    let block = (per_second / BLOCKS_PER_SECOND).max(1);
+    let mut due = Instant::now();
+    for round in 0..WARM_BLOCKS + TIMED_BLOCKS {
+        let first = round as usize % stacks.len();
+        for turn in 0..stacks.len() {
+            let stack = &mut stacks[(first + turn) % stacks.len()];
+            let timed = round >= WARM_BLOCKS;
+            let Stack {
+                dispatch,
+                call,
+                times,
+            } = stack;
+            tracing::dispatcher::with_default(dispatch, || {
+                for _ in 0..block {
+                    due += interval;
+                    let now = Instant::now();
+                    if due > now {
+                        std::thread::sleep(due - now);
+                    }
+                    let before = Instant::now();
+                    call();
+                    let took = before.elapsed();
+                    if timed {
+                        times.push(took.as_nanos() as u64);
+                    }
+                }
+            });
+        }
+    }
 }
 
 fn percentile(sorted: &[u64], p: f64) -> u64 {
@@ -75,49 +112,6 @@ fn figures(times: &[u64]) -> Figures {
         p50: percentile(times, 0.50),
         p99: percentile(times, 0.99),
     }
-}
-
-fn ours_at(cs: &str, per_second: u64, args: &GenerateArgs) -> Figures {
-    let (dispatch, handle) = ours::dispatch(cs, "paced", |c| c);
-    let times = tracing::dispatcher::with_default(&dispatch, || {
-        paced(per_second, || {
-            let _ = black_box(tools::ours(black_box(args)));
-        })
-    });
-    handle.flush(Duration::from_secs(10));
-    let stats = handle.export_stats().unwrap_or_default();
-    assert_eq!(
-        stats.dropped.total(),
-        0,
-        "ours dropped at {per_second}/s: the run is not on the accepted path: {stats:?}"
-    );
-    figures(&times)
-}
-
-/// Ours with no connection string: the default JSONL sink, whose writer shares the queue.
-fn jsonl_at(per_second: u64, args: &GenerateArgs) -> Figures {
-    let (dispatch, handle) = ours::dispatch_jsonl("paced-jsonl");
-    let times = tracing::dispatcher::with_default(&dispatch, || {
-        paced(per_second, || {
-            let _ = black_box(tools::ours(black_box(args)));
-        })
-    });
-    handle.flush(Duration::from_secs(10));
-    let dropped = handle.stats().sink.dropped;
-    assert_eq!(dropped, 0, "the JSONL sink dropped at {per_second}/s");
-    figures(&times)
-}
-
-fn peer_at(cs: &str, per_second: u64, args: &GenerateArgs) -> Figures {
-    let (dispatch, provider) = peer::dispatch(cs, None);
-    let times = tracing::dispatcher::with_default(&dispatch, || {
-        paced(per_second, || {
-            let _ = black_box(tools::instrumented(black_box(args)));
-        })
-    });
-    let _ = provider.force_flush();
-    let _ = provider.shutdown();
-    figures(&times)
 }
 
 /// Visits every field of an event and keeps nothing.
@@ -138,9 +132,9 @@ impl<S: tracing::Subscriber> Layer<S> for VisitOnly {
     }
 }
 
-/// The floor: the tool call's event (as ours emits it for `args`) dispatched to
+/// The floor: the tool call's event (as ours emits it for `args`), to be dispatched to
 /// [`VisitOnly`], filtered to the framework's target like our layer.
-fn floor_at(per_second: u64, args: &GenerateArgs) -> Figures {
+fn floor(args: &GenerateArgs) -> (tracing::Dispatch, ToolExecuted) {
     let event = ToolExecuted {
         tool_name: "azsdk_generate_sdk".into(),
         tool_category: "generating".into(),
@@ -157,10 +151,7 @@ fn floor_at(per_second: u64, args: &GenerateArgs) -> Figures {
     };
     let own = tracing_subscriber::filter::filter_fn(|m| m.target() == azsdk_telemetry::TARGET);
     let subscriber = tracing_subscriber::registry().with(VisitOnly.with_filter(own));
-    let times = tracing::subscriber::with_default(subscriber, || {
-        paced(per_second, || black_box(&event).emit())
-    });
-    figures(&times)
+    (tracing::Dispatch::new(subscriber), event)
 }
 
 /// Our refused path: a queue that holds one record and an endpoint slow to answer, so
@@ -202,15 +193,41 @@ fn main() {
     );
     println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for &rate in &rates {
-        for sitting in 1..=sittings {
-            let ours = ours_at(&cs, rate, &call);
-            let peer = peer_at(&cs, rate, &call);
-            let floor = floor_at(rate, &call);
-            let jsonl = jsonl_at(rate, &call);
+        for sitting_number in 1..=sittings {
+            let (ours_dispatch, ours_handle) = ours::dispatch(&cs, "paced", |c| c);
+            let (peer_dispatch, provider) = peer::dispatch(&cs, None);
+            let (floor_dispatch, event) = floor(&call);
+            let (jsonl_dispatch, jsonl_handle) = ours::dispatch_jsonl("paced-jsonl");
+            let mut stacks = [
+                Stack::new(ours_dispatch, || {
+                    let _ = black_box(tools::ours(black_box(&call)));
+                }),
+                Stack::new(peer_dispatch, || {
+                    let _ = black_box(tools::instrumented(black_box(&call)));
+                }),
+                Stack::new(floor_dispatch, || black_box(&event).emit()),
+                Stack::new(jsonl_dispatch, || {
+                    let _ = black_box(tools::ours(black_box(&call)));
+                }),
+            ];
+            sitting(rate, &mut stacks);
+            ours_handle.flush(Duration::from_secs(10));
+            let stats = ours_handle.export_stats().unwrap_or_default();
+            assert_eq!(
+                stats.dropped.total(),
+                0,
+                "ours dropped at {rate}/s: the run is not on the accepted path: {stats:?}"
+            );
+            jsonl_handle.flush(Duration::from_secs(10));
+            let dropped = jsonl_handle.stats().sink.dropped;
+            assert_eq!(dropped, 0, "the JSONL sink dropped at {rate}/s");
+            let _ = provider.force_flush();
+            let _ = provider.shutdown();
+            let [ours, peer, floor, jsonl] = stacks.each_mut().map(Stack::figures);
             let ratio = |a: u64, b: u64| a as f64 / b.max(1) as f64;
             let us = |ns: u64| ns as f64 / 1e3;
             println!(
-                "| {rate}/s | {sitting} | {:.2} µs | {:.2} µs | {:.2}× | {:.2} µs | {:.2} µs | {:.2}× | {:.2} / {:.2} µs | {:.2}×, {:.2}× | {:.2} / {:.2} µs |",
+                "| {rate}/s | {sitting_number} | {:.2} µs | {:.2} µs | {:.2}× | {:.2} µs | {:.2} µs | {:.2}× | {:.2} / {:.2} µs | {:.2}×, {:.2}× | {:.2} / {:.2} µs |",
                 us(ours.p50),
                 us(peer.p50),
                 ratio(ours.p50, peer.p50),
