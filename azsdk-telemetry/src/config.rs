@@ -41,18 +41,13 @@ impl std::fmt::Display for OptOut {
 }
 
 /// Reads the opt-out variables from the process environment.
-pub(crate) fn opt_out_from_env() -> Option<OptOut> {
-    opt_out_from(|name| std::env::var(name).ok())
-}
-
-/// The opt-out decision over any variable lookup, so it can be tested without
-/// touching the process environment.
 ///
 /// `AZSDK_TELEMETRY_ENABLED` accepts `true`/`1`/`yes`/`on` (on) and
 /// `false`/`0`/`no`/`off` (off), in any case; an empty value means unset. Any
 /// other value turns telemetry off too: a typo must never turn it on.
 /// `DO_NOT_TRACK` turns it off unless it is empty, `0` or `false`.
-pub(crate) fn opt_out_from(lookup: impl Fn(&str) -> Option<String>) -> Option<OptOut> {
+pub(crate) fn opt_out_from_env() -> Option<OptOut> {
+    let lookup = |name| std::env::var(name).ok();
     if let Some(value) = lookup(ENV_ENABLED) {
         if !value.trim().is_empty() && parse_bool(&value) != Some(true) {
             return Some(OptOut::EnabledVariable(value));
@@ -276,43 +271,6 @@ pub(crate) fn parse_bool(value: &str) -> Option<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    use crate::test_env as env;
-
-    #[test]
-    fn every_documented_off_value_opts_out() {
-        for value in ["false", "FALSE", "0", "no", "Off", " off "] {
-            let pairs: &'static [(&str, &str)] = Box::leak(Box::new([(ENV_ENABLED, value)]));
-            assert!(opt_out_from(env(pairs)).is_some(), "{value}");
-        }
-    }
-
-    #[test]
-    fn on_values_and_empty_keep_telemetry_on() {
-        for value in ["true", "1", "YES", "on", ""] {
-            let pairs: &'static [(&str, &str)] = Box::leak(Box::new([(ENV_ENABLED, value)]));
-            assert_eq!(opt_out_from(env(pairs)), None, "{value}");
-        }
-    }
-
-    #[test]
-    fn a_typo_is_treated_as_off() {
-        assert_eq!(
-            opt_out_from(env(&[(ENV_ENABLED, "flase")])),
-            Some(OptOut::EnabledVariable("flase".into()))
-        );
-    }
-
-    #[test]
-    fn do_not_track_wins_even_when_enabled_is_true() {
-        let lookup = env(&[(ENV_ENABLED, "true"), (ENV_DO_NOT_TRACK, "1")]);
-        assert_eq!(opt_out_from(lookup), Some(OptOut::DoNotTrack));
-        assert_eq!(
-            opt_out_from(env(&[(ENV_DO_NOT_TRACK, "true")])),
-            Some(OptOut::DoNotTrack)
-        );
-        assert_eq!(opt_out_from(env(&[(ENV_DO_NOT_TRACK, "0")])), None);
-    }
 
     #[test]
     fn app_names_become_single_path_components() {

@@ -1,8 +1,9 @@
 //! The lifecycle events a layer records by itself: install, update and start at build,
-//! stop at shutdown, and CLI sessions that span invocations in the state directory.
+//! stop at shutdown, and CLI sessions that span invocations in the state directory until
+//! 30 minutes pass without one (a clock set back starts a new one).
 
 use std::path::Path;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use azsdk_telemetry::{
     Event, MemorySink, Record, SessionKind, SystemInstalled, SystemUpdated, TelemetryBuilder,
@@ -73,18 +74,65 @@ fn first_run_installs_then_same_version_only_starts_then_new_version_updates() {
 #[test]
 fn cli_sessions_span_invocations_in_the_state_directory() {
     let dir = tempfile::tempdir().unwrap();
-    let session_at = |now: SystemTime| {
-        let (handle, _sink) = start(Some(dir.path()), |b| {
-            b.session(SessionKind::cli()).clock(move || now)
-        });
-        handle.session_id()
-    };
+    let session_at = |now: SystemTime| cli_session_at(dir.path(), now);
     let t0 = SystemTime::now();
     let id = session_at(t0);
     let ten_minutes = t0 + Duration::from_secs(600);
     assert_eq!(session_at(ten_minutes), id);
     let much_later = ten_minutes + Duration::from_secs(31 * 60);
     assert_ne!(session_at(much_later), id);
+}
+
+/// The session id of a CLI invocation at `now` with its state in `dir`.
+fn cli_session_at(dir: &Path, now: SystemTime) -> String {
+    let (handle, _sink) = start(Some(dir), |b| {
+        b.session(SessionKind::cli()).clock(move || now)
+    });
+    handle.session_id()
+}
+
+const WINDOW: Duration = Duration::from_secs(30 * 60);
+
+#[test]
+fn a_session_continues_within_the_window_and_ends_after_it() {
+    let t0 = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    let at = |offset: Duration| t0 + offset;
+    // Each history in a state directory of its own.
+    let history = || tempfile::tempdir().unwrap();
+
+    let dir = history();
+    let first = cli_session_at(dir.path(), t0);
+    let within = cli_session_at(dir.path(), at(WINDOW));
+    assert_eq!(within, first, "exactly 30 minutes later still continues");
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("state.json")).unwrap()).unwrap();
+    let activity = at(WINDOW).duration_since(UNIX_EPOCH).unwrap().as_millis() as u64;
+    assert_eq!(state["session"]["lastActivityMs"], activity);
+
+    // Activity moves the window: 29 minutes after each call, forever the same session.
+    let dir = history();
+    let first = cli_session_at(dir.path(), t0);
+    for step in 1..=5u32 {
+        let now = at(Duration::from_secs(29 * 60) * step);
+        assert_eq!(cli_session_at(dir.path(), now), first);
+    }
+
+    let dir = history();
+    let first = cli_session_at(dir.path(), t0);
+    let after = cli_session_at(dir.path(), at(WINDOW + Duration::from_millis(1)));
+    assert_ne!(
+        after, first,
+        "one millisecond past the window starts a new session"
+    );
+}
+
+#[test]
+fn a_clock_set_far_back_starts_a_new_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let t0 = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    let first = cli_session_at(dir.path(), t0);
+    let earlier = t0 - Duration::from_secs(3 * 3600);
+    assert_ne!(cli_session_at(dir.path(), earlier), first);
 }
 
 #[test]

@@ -180,7 +180,7 @@ impl ConnectionString {
             }
             (None, None) => DEFAULT_INGESTION_ENDPOINT.to_owned(),
         };
-        let endpoint = validate_endpoint(&endpoint, Some(&ikey))?;
+        let endpoint = validate_endpoint(&endpoint, &ikey)?;
         if audience.as_deref().is_some_and(|a| {
             reqwest::Url::parse(a).map_or(true, |url| url.host_str().is_none_or(str::is_empty))
         }) {
@@ -253,9 +253,7 @@ impl std::str::FromStr for ConnectionString {
 impl ConnectionString {
     /// The endpoint for messages: redacted when it holds the key (a URL may, in any part).
     fn shown_endpoint(&self) -> &str {
-        let key = self.instrumentation_key.to_ascii_lowercase();
-        let endpoint = self.ingestion_endpoint.to_ascii_lowercase();
-        if endpoint.contains(&key) || endpoint.contains(&key.replace('-', "")) {
+        if mentions_key(&self.ingestion_endpoint, &self.instrumentation_key) {
             "<redacted>"
         } else {
             &self.ingestion_endpoint
@@ -294,18 +292,18 @@ fn is_guid(s: &str) -> bool {
             .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
+/// Whether `endpoint` holds the instrumentation `key`, with or without its hyphens, in any
+/// case.
+fn mentions_key(endpoint: &str, key: &str) -> bool {
+    let (endpoint, key) = (endpoint.to_ascii_lowercase(), key.to_ascii_lowercase());
+    endpoint.contains(&key) || endpoint.contains(&key.replace('-', ""))
+}
+
 /// Checks scheme and host, trims the trailing `/`, and refuses plain http off loopback.
 /// Errors show the endpoint unless it holds credentials or the key.
-pub(crate) fn validate_endpoint(
-    raw: &str,
-    secret: Option<&str>,
-) -> Result<String, ConnectionStringError> {
+fn validate_endpoint(raw: &str, key: &str) -> Result<String, ConnectionStringError> {
     let trimmed = raw.trim().trim_end_matches('/');
-    let leaks = trimmed.contains('@')
-        || secret.is_some_and(|k| {
-            let (endpoint, k) = (trimmed.to_ascii_lowercase(), k.to_ascii_lowercase());
-            endpoint.contains(&k) || endpoint.contains(&k.replace('-', ""))
-        });
+    let leaks = trimmed.contains('@') || mentions_key(trimmed, key);
     let shown = if leaks { "<redacted>" } else { trimmed }.to_owned();
     let invalid = |reason: &str| ConnectionStringError::InvalidEndpoint {
         endpoint: shown.clone(),

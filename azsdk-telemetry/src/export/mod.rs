@@ -38,7 +38,6 @@ mod entra;
 mod envelope;
 mod log;
 mod queue;
-mod response;
 mod retry;
 mod sampling;
 mod spool;

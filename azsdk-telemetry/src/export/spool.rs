@@ -175,14 +175,9 @@ impl Spool {
         }
     }
 
-    /// Spool files (complete ones only), oldest first, with their sizes.
-    fn list(&self) -> Vec<(SpoolFile, u64)> {
-        list(&self.dir)
-    }
-
     /// Total bytes of spool files on disk.
     fn scan_size(&self) -> u64 {
-        self.list().iter().map(|(_, s)| s).sum()
+        list(&self.dir).iter().map(|(_, s)| s).sum()
     }
 
     /// Writes one batch as a new file.
@@ -234,7 +229,7 @@ impl Spool {
         let max_age_ms = self.max_age.as_millis() as u64;
         let now = now_ms();
         if self.queue.is_empty() {
-            self.queue = self.list().into_iter().map(|(f, _)| f).collect();
+            self.queue = list(&self.dir).into_iter().map(|(f, _)| f).collect();
         }
         while let Some(file) = self.queue.pop_front() {
             if !file.path.exists() {

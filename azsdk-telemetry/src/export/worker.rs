@@ -15,8 +15,7 @@ use tokio::time::{sleep_until, Instant};
 
 use super::batch::Batch;
 use super::queue::{Queue, Queued};
-use super::response::{classify, unauthorized_hint, Verdict};
-use super::retry::{RetryPolicy, XorShift};
+use super::retry::{classify, unauthorized_hint, RetryPolicy, Verdict, XorShift};
 use super::sleep_opt;
 use super::spool::{Spool, SpoolWriteError};
 use super::stats::{add, Counters};

@@ -1,6 +1,6 @@
 //! Configuring a [`TelemetryLayer`]: code first, then the environment.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -360,7 +360,7 @@ impl TelemetryBuilder {
         self.opt_out_in(self.resolved_state_dir().as_deref())
     }
 
-    fn opt_out_in(&self, state_dir: Option<&std::path::Path>) -> Option<OptOut> {
+    fn opt_out_in(&self, state_dir: Option<&Path>) -> Option<OptOut> {
         match self.enabled {
             Some(false) => Some(OptOut::Code),
             _ if self.ignore_environment => None,
@@ -407,9 +407,10 @@ impl TelemetryBuilder {
             reason: self.on_reason(&env, state_dir.as_deref()),
             ..StatusInfo::default()
         };
+        // Where records go (or would go), computed from paths and text only.
+        let plan = self.plan(&env, state_dir.as_deref());
+        (status.destination, status.spool_dir) = plan.destination();
         if let Some(reason) = opt_out {
-            // The destination it would have, computed from paths and text only.
-            (status.destination, status.spool_dir) = self.planned(&env, state_dir.as_deref());
             // Nothing is detected, read or created: an inert layer.
             let context = Arc::new(SharedContext::new(ContextSnapshot {
                 is_opted_in: false,
@@ -425,55 +426,33 @@ impl TelemetryBuilder {
             return Ok((layer, handle));
         }
 
-        let connection_string = self
-            .connection_string
-            .clone()
-            .or_else(|| env(config::ENV_CONNECTION_STRING));
-        let sink: Arc<dyn Sink> = if let Some(sink) = self.sink.clone() {
-            status.destination = Destination {
-                sink: "custom",
-                ..Destination::default()
-            };
-            sink
-        } else if let Some(text) = connection_string {
-            let connection_string = ConnectionString::parse(&text)?;
-            let spool = state_dir
-                .as_ref()
-                .map(|dir| dir.join("spool"))
-                .or_else(|| ExportConfig::default_spool_dir(&connection_string));
-            let mut export = ExportConfig::new(connection_string);
-            export.spool_dir = spool;
-            #[cfg(feature = "entra")]
-            {
-                export.credential = self.credential.clone();
+        let sink: Arc<dyn Sink> = match plan {
+            Plan::Custom(sink) => sink,
+            Plan::Insights(parsed) => {
+                let (connection_string, spool) = parsed?;
+                let mut export = ExportConfig::new(connection_string);
+                export.spool_dir = spool;
+                #[cfg(feature = "entra")]
+                {
+                    export.credential = self.credential.clone();
+                }
+                export.envelope_log = env(crate::export::ENV_LOG)
+                    .as_deref()
+                    .and_then(crate::export::EnvelopeLog::parse);
+                let export = self
+                    .export
+                    .drain(..)
+                    .fold(export, |config, change| change(config));
+                // `configure_export` may have changed both.
+                status.destination = application_insights(&export.connection_string);
+                status.spool_dir = export.spool_dir.clone();
+                status.last_send = Some(Arc::clone(&export.last_send));
+                let sink = HttpSink::start(export)?;
+                status.spool_unavailable = sink.spool_unavailable().map(str::to_owned);
+                Arc::new(sink)
             }
-            export.envelope_log = env(crate::export::ENV_LOG)
-                .as_deref()
-                .and_then(crate::export::EnvelopeLog::parse);
-            let export = self
-                .export
-                .drain(..)
-                .fold(export, |config, change| change(config));
-            status.destination = application_insights(&export.connection_string);
-            status.spool_dir = export.spool_dir.clone();
-            status.last_send = Some(Arc::clone(&export.last_send));
-            let sink = HttpSink::start(export)?;
-            status.spool_unavailable = sink.spool_unavailable().map(str::to_owned);
-            Arc::new(sink)
-        } else {
-            let path = match self
-                .jsonl_path
-                .clone()
-                .or_else(|| env(config::ENV_JSONL).map(PathBuf::from))
-            {
-                Some(path) => path,
-                None => state_dir
-                    .as_ref()
-                    .ok_or(BuildError::NoStateDirectory)?
-                    .join("telemetry.jsonl"),
-            };
-            status.destination = jsonl(path.clone());
-            Arc::new(JsonlSink::new(path))
+            Plan::Jsonl(path) => Arc::new(JsonlSink::new(path)),
+            Plan::Nowhere => return Err(BuildError::NoStateDirectory),
         };
 
         let lifecycle = Lifecycle::new(
@@ -531,11 +510,7 @@ impl TelemetryBuilder {
     }
 
     /// Which setting turned telemetry on (when nothing turned it off).
-    fn on_reason(
-        &self,
-        env: &dyn Fn(&str) -> Option<String>,
-        state_dir: Option<&std::path::Path>,
-    ) -> String {
+    fn on_reason(&self, env: &dyn Fn(&str) -> Option<String>, state_dir: Option<&Path>) -> String {
         if self.enabled == Some(true) {
             return "enabled by the application".to_owned();
         }
@@ -552,56 +527,30 @@ impl TelemetryBuilder {
         "default".to_owned()
     }
 
-    /// Where records would go, and the spool directory, decided as `build`
-    /// decides but creating nothing (for the status while telemetry is off).
-    fn planned(
-        &self,
-        env: &dyn Fn(&str) -> Option<String>,
-        state_dir: Option<&std::path::Path>,
-    ) -> (Destination, Option<PathBuf>) {
-        if self.sink.is_some() {
-            let destination = Destination {
-                sink: "custom",
-                ..Destination::default()
-            };
-            return (destination, None);
+    /// Where records go: an explicit sink, else a connection string (code, then the
+    /// environment), else a JSONL file (code, the environment, the state directory).
+    /// Decided from paths and text alone: nothing is created.
+    fn plan(&self, env: &dyn Fn(&str) -> Option<String>, state_dir: Option<&Path>) -> Plan {
+        if let Some(sink) = &self.sink {
+            return Plan::Custom(Arc::clone(sink));
         }
         let text = self
             .connection_string
             .clone()
             .or_else(|| env(config::ENV_CONNECTION_STRING));
         if let Some(text) = text {
-            return match ConnectionString::parse(&text) {
-                Ok(cs) => {
-                    let spool = state_dir
-                        .map(|dir| dir.join("spool"))
-                        .or_else(|| ExportConfig::default_spool_dir(&cs));
-                    (application_insights(&cs), spool)
-                }
-                Err(_) => (
-                    Destination {
-                        sink: "applicationInsights",
-                        ..Destination::default()
-                    },
-                    None,
-                ),
-            };
+            return Plan::Insights(ConnectionString::parse(&text).map(|cs| {
+                let spool = state_dir
+                    .map(|dir| dir.join("spool"))
+                    .or_else(|| ExportConfig::default_spool_dir(&cs));
+                (cs, spool)
+            }));
         }
-        let path = self
-            .jsonl_path
+        self.jsonl_path
             .clone()
             .or_else(|| env(config::ENV_JSONL).map(PathBuf::from))
-            .or_else(|| state_dir.map(|dir| dir.join("telemetry.jsonl")));
-        match path {
-            Some(path) => (jsonl(path), None),
-            None => (
-                Destination {
-                    sink: "none",
-                    ..Destination::default()
-                },
-                None,
-            ),
-        }
+            .or_else(|| state_dir.map(|dir| dir.join("telemetry.jsonl")))
+            .map_or(Plan::Nowhere, Plan::Jsonl)
     }
 
     fn resolved_app_name(&self) -> String {
@@ -668,6 +617,36 @@ struct Discard;
 impl Sink for Discard {
     fn accept(&self, record: PendingRecord) {
         drop(record);
+    }
+}
+
+/// Where records go, as [`TelemetryBuilder::plan`] decides.
+enum Plan {
+    /// A sink given in code.
+    Custom(Arc<dyn Sink>),
+    /// Application Insights, with the default spool directory; or why the connection
+    /// string is not valid.
+    Insights(Result<(ConnectionString, Option<PathBuf>), ConnectionStringError>),
+    /// A JSONL file.
+    Jsonl(PathBuf),
+    /// No JSONL path and no state directory for the default one.
+    Nowhere,
+}
+
+impl Plan {
+    /// Where records would go, and the spool directory, for the status.
+    fn destination(&self) -> (Destination, Option<PathBuf>) {
+        let only = |sink| Destination {
+            sink,
+            ..Destination::default()
+        };
+        match self {
+            Plan::Custom(_) => (only("custom"), None),
+            Plan::Insights(Ok((cs, spool))) => (application_insights(cs), spool.clone()),
+            Plan::Insights(Err(_)) => (only("applicationInsights"), None),
+            Plan::Jsonl(path) => (jsonl(path.clone()), None),
+            Plan::Nowhere => (only("none"), None),
+        }
     }
 }
 

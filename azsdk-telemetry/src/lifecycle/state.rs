@@ -47,12 +47,6 @@ impl StateStore {
         StateStore { dir: dir.into() }
     }
 
-    /// The directory holding the state.
-    #[cfg(test)]
-    fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     fn file(&self) -> PathBuf {
         self.dir.join("state.json")
     }
@@ -75,11 +69,6 @@ impl StateStore {
     }
 
     /// The state as stored, without locking (a torn read is impossible: writes rename).
-    #[cfg(test)]
-    fn read(&self) -> State {
-        self.read_unlocked()
-    }
-
     fn read_unlocked(&self) -> State {
         std::fs::read(self.file())
             .ok()
@@ -124,12 +113,12 @@ mod tests {
     fn a_missing_or_corrupt_file_reads_as_the_default() {
         let dir = tempfile::tempdir().unwrap();
         let store = StateStore::new(dir.path().join("app"));
-        assert_eq!(store.read(), State::default());
-        files::create_private_dir(store.dir()).unwrap();
-        std::fs::write(store.dir().join("state.json"), b"{not json").unwrap();
-        assert_eq!(store.read(), State::default());
+        assert_eq!(store.read_unlocked(), State::default());
+        files::create_private_dir(&store.dir).unwrap();
+        std::fs::write(store.dir.join("state.json"), b"{not json").unwrap();
+        assert_eq!(store.read_unlocked(), State::default());
         store.update(|state| state.notice_shown = true).unwrap();
-        assert!(store.read().notice_shown);
+        assert!(store.read_unlocked().notice_shown);
     }
 
     #[test]
@@ -159,7 +148,7 @@ mod tests {
         for thread in threads {
             thread.join().unwrap();
         }
-        assert_eq!(store.read().last_version.as_deref(), Some("200"));
+        assert_eq!(store.read_unlocked().last_version.as_deref(), Some("200"));
     }
 
     #[cfg(unix)]
@@ -170,7 +159,7 @@ mod tests {
         let store = StateStore::new(dir.path().join("app"));
         store.update(|_| ()).unwrap();
         let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode(store.dir()), 0o700);
-        assert_eq!(mode(&store.dir().join("state.json")), 0o600);
+        assert_eq!(mode(&store.dir), 0o700);
+        assert_eq!(mode(&store.dir.join("state.json")), 0o600);
     }
 }

@@ -242,11 +242,6 @@ impl IdentityMatcher {
         }
     }
 
-    #[cfg(test)]
-    pub(crate) fn is_empty(&self) -> bool {
-        self.ac.is_none()
-    }
-
     /// Spans of the home directory only (replaced by `~` before path scrubbing).
     pub(crate) fn home_spans(&self, text: &str, spans: &mut Vec<Span>) {
         self.spans(text, spans, true);
@@ -340,6 +335,6 @@ mod tests {
             host_names: vec!["db".into()],
             home_dir: None,
         });
-        assert!(m.is_empty());
+        assert!(m.ac.is_none());
     }
 }
