@@ -366,3 +366,65 @@ fn a_tool_without_arguments_records_an_empty_object() {
     no_args();
     assert_eq!(only_tool(&capture).tool_args.as_deref(), Some("{}"));
 }
+
+#[telemetry_tool(category = "testing")]
+fn inner_tool(#[telemetry(allow, dimension = "language")] language: &str) -> usize {
+    language.len()
+}
+
+#[telemetry_tool(category = "testing")]
+fn outer_tool(
+    #[telemetry(allow, dimension = "serviceName")] service: &str,
+    #[telemetry(allow)] note: &str,
+) -> usize {
+    inner_tool("Go") + service.len() + note.len()
+}
+
+#[test]
+fn each_call_records_only_its_own_arguments_in_turn_and_nested() {
+    let capture = capture();
+    let long = "x".repeat(2000);
+    outer_tool("storage", &long);
+    inner_tool("Rust");
+    let tools: Vec<_> = capture
+        .events()
+        .iter()
+        .filter_map(|record| record.event().as_tool().cloned())
+        .collect();
+    let summary: Vec<_> = tools
+        .iter()
+        .map(|tool| {
+            (
+                tool.tool_name.to_string(),
+                tool.tool_args.clone().unwrap_or_default(),
+                tool.language.clone(),
+                tool.service_name.clone(),
+            )
+        })
+        .collect();
+    let outer_args = json!({ "service": "storage", "note": long }).to_string();
+    assert_eq!(
+        summary,
+        [
+            // The inner call finishes first, while the outer one still records.
+            (
+                "inner_tool".into(),
+                r#"{"language":"Go"}"#.into(),
+                Some("Go".into()),
+                None
+            ),
+            (
+                "outer_tool".into(),
+                outer_args,
+                None,
+                Some("storage".into())
+            ),
+            (
+                "inner_tool".into(),
+                r#"{"language":"Rust"}"#.into(),
+                Some("Rust".into()),
+                None
+            ),
+        ]
+    );
+}

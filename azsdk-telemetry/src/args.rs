@@ -25,6 +25,7 @@
 //! bounds sizes so a huge argument never costs a huge allocation.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -557,6 +558,15 @@ const TRUNCATED_KEY: &str = "_truncated";
 const MARKER_ROOM: usize = TRUNCATED_KEY.len() + 8;
 /// Capacity of a new recorder's buffer: a typical `toolArgs` fits without regrowing.
 const INITIAL_CAPACITY: usize = 160;
+/// A recorder whose buffer grew past this (a call with huge arguments) is not kept as the
+/// thread's spare.
+const SPARE_MAX_CAPACITY: usize = 16 * 1024;
+
+thread_local! {
+    /// The calling thread's recorder between instrumented calls: its buffers (`toolArgs`,
+    /// dimensions) stay allocated, and warm, from one call to the next.
+    static SPARE: Cell<Option<ArgsRecorder>> = const { Cell::new(None) };
+}
 
 /// A key just written: where its entry starts and whether the object had it already.
 #[derive(Clone, Copy)]
@@ -604,6 +614,35 @@ impl ArgsRecorder {
         let mut recorder = ArgsRecorder::default();
         recorder.open();
         recorder
+    }
+
+    /// A recorder for an instrumented call, on this thread's spare buffers (a tool called
+    /// from inside another finds them taken, and starts with new ones).
+    pub(crate) fn for_call() -> Self {
+        let Some(spare) = SPARE.take() else {
+            return ArgsRecorder::new();
+        };
+        let (mut buf, mut text) = (spare.buf, spare.dimensions.text);
+        buf.clear();
+        text.clear();
+        let mut recorder = ArgsRecorder {
+            buf,
+            dimensions: Promoted {
+                text,
+                ..Promoted::default()
+            },
+            ..ArgsRecorder::default()
+        };
+        recorder.open();
+        recorder
+    }
+
+    /// Keeps this recorder as the thread's spare for the next call, unless its buffers
+    /// grew large.
+    pub(crate) fn recycle(self) {
+        if self.buf.capacity().max(self.dimensions.text.capacity()) <= SPARE_MAX_CAPACITY {
+            SPARE.set(Some(self));
+        }
     }
 
     /// Records `key` with the value (left out when the value is absent).

@@ -72,7 +72,7 @@ impl ToolCall {
         if !enabled() {
             return None;
         }
-        let mut args = ArgsRecorder::new();
+        let mut args = ArgsRecorder::for_call();
         record_args(&mut args);
         Some(ToolCall {
             name: Cow::Borrowed(name),
@@ -156,6 +156,7 @@ impl ToolCall {
             }
         }
         emit_tool(&fields, dimensions_json(&custom).as_deref());
+        std::mem::take(&mut self.args).recycle();
     }
 }
 
