@@ -1,30 +1,37 @@
-//! A tool call as the calling thread hands it to a sink: its texts in one allocation.
+//! A tool call as the calling thread hands it to a sink: its texts in one shared
+//! allocation, the rest held in the record itself.
 //!
-//! A call's texts (name, category, arguments, dimensions, ...) are copied from its
-//! borrowed fields into one string of the exact size, with the span of each text beside
-//! it. Packing costs the calling thread one allocation for the texts and one for the
-//! record's box, whatever the number of texts, and a queued call holds about half the
-//! memory of a [`ToolExecuted`] with a string per text. The record
-//! becomes a [`ToolExecuted`] when [`PendingRecord::finish`](crate::PendingRecord::finish)
-//! runs, on the exporter's worker.
+//! A call's texts (name, category, arguments, dimensions, ...) are written one after
+//! another into the thread's scratch string (warm, and already large enough), then copied
+//! once into an `Arc<str>` of their exact size; where each text ends is kept beside it.
+//! Packing costs the calling thread one allocation whatever the number of texts, and a
+//! clone (one per telemetry layer, one per sink of a fan-out) costs a count. The rest of
+//! the call (the ends, the duration, the flags) travels inside the record, so a queued call
+//! is one slot of the queue and one block of text. The record becomes a [`ToolExecuted`]
+//! when [`PendingRecord::finish`](crate::PendingRecord::finish) runs, on the exporter's
+//! worker.
 
+use std::cell::Cell;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::tool::{tool_schema, ToolFields};
 use super::ToolExecuted;
 
-/// Where a text of a tool call sits in [`PackedTool::texts`]: start and length, or
-/// [`ABSENT`].
-type Span = (u32, u32);
+thread_local! {
+    /// The calling thread's text buffer for packing a tool call.
+    static SCRATCH: Cell<String> = const { Cell::new(String::new()) };
+}
 
-const ABSENT: Span = (u32::MAX, 0);
+/// A scratch text larger than this (a call with a huge text) is not kept for the next.
+const SCRATCH_MAX_CAPACITY: usize = 16 * 1024;
 
 macro_rules! packed_tool {
     (
         texts { $($text:ident $text_key:literal $scrub:ident,)* }
         flags { $($flag:ident $flag_key:literal,)* }
     ) => {
-        /// The texts of a tool call, by their place in [`PackedTool::spans`].
+        /// The texts of a tool call, in the order they are packed.
         #[allow(non_camel_case_types)]
         #[derive(Clone, Copy)]
         enum Text {
@@ -36,12 +43,16 @@ macro_rules! packed_tool {
         }
 
         const TEXTS: usize = Text::dimensions as usize + 1;
+        const _: () = assert!(TEXTS <= u16::BITS as usize, "one bit of `present` per text");
 
         /// A tool call, packed: what the calling thread queues.
         #[derive(Clone, Debug)]
         pub(crate) struct PackedTool {
-            texts: String,
-            spans: [Span; TEXTS],
+            texts: Arc<str>,
+            /// Where each text ends in `texts` (it starts where the one before ends).
+            ends: [u32; TEXTS],
+            /// Which texts are there, one bit per [`Text`].
+            present: u16,
             duration: Duration,
             success: bool,
             $($flag: Option<bool>,)*
@@ -49,7 +60,8 @@ macro_rules! packed_tool {
 
         impl PackedTool {
             /// A tool call's borrowed fields, packed: the macro's call, an emitted
-            /// [`ToolExecuted`] or one recorded through the handle.
+            /// [`ToolExecuted`] or one recorded through the handle. `dimensions` is the
+            /// custom dimensions' JSON.
             pub(crate) fn from_fields(f: &ToolFields<'_>, dimensions: Option<&str>) -> Self {
                 let texts = [
                     Some(f.tool_name),
@@ -57,33 +69,66 @@ macro_rules! packed_tool {
                     $(f.$text,)*
                     dimensions,
                 ];
-                let mut packed = PackedTool {
-                    texts: String::with_capacity(texts.iter().flatten().map(|t| t.len()).sum()),
-                    spans: [ABSENT; TEXTS],
+                let mut scratch = SCRATCH.take();
+                let mut ends = [0; TEXTS];
+                let mut present = 0;
+                for (slot, text) in texts.into_iter().enumerate() {
+                    match text {
+                        // A text that would take the block past 4 GiB is left out.
+                        Some(text) if scratch.len() + text.len() <= u32::MAX as usize => {
+                            scratch.push_str(text);
+                            present |= 1 << slot;
+                        }
+                        _ => {}
+                    }
+                    ends[slot] = scratch.len() as u32;
+                }
+                let packed = PackedTool {
+                    texts: Arc::from(scratch.as_str()),
+                    ends,
+                    present,
                     duration: f.duration,
                     success: f.success,
                     $($flag: f.$flag,)*
                 };
-                for (slot, text) in texts.into_iter().enumerate() {
-                    if let Some(text) = text {
-                        packed.put(slot, text);
-                    }
+                if scratch.capacity() <= SCRATCH_MAX_CAPACITY {
+                    scratch.clear();
+                    SCRATCH.set(scratch);
                 }
                 packed
             }
 
-            /// The event, with a string of its own for each text.
-            pub(crate) fn unpack(&self) -> ToolExecuted {
-                let text = |slot: Text| self.text(slot as usize).map(str::to_owned);
-                ToolExecuted {
-                    tool_name: text(Text::tool_name).unwrap_or_default().into(),
-                    tool_category: text(Text::tool_category).unwrap_or_default().into(),
+            /// The borrowed fields, for the call's `tracing` event.
+            pub(crate) fn fields(&self) -> ToolFields<'_> {
+                let text = |slot: Text| self.text(slot as usize);
+                ToolFields {
+                    tool_name: text(Text::tool_name).unwrap_or_default(),
+                    tool_category: text(Text::tool_category).unwrap_or_default(),
                     duration: self.duration,
                     success: self.success,
                     $($text: text(Text::$text),)*
                     $($flag: self.$flag,)*
+                }
+            }
+
+            /// The custom dimensions' JSON object, if any.
+            pub(crate) fn dimensions(&self) -> Option<&str> {
+                self.text(Text::dimensions as usize)
+            }
+
+            /// The event, with a string of its own for each text.
+            pub(crate) fn unpack(&self) -> ToolExecuted {
+                let f = self.fields();
+                let text = |text: Option<&str>| text.map(str::to_owned);
+                ToolExecuted {
+                    tool_name: f.tool_name.to_owned().into(),
+                    tool_category: f.tool_category.to_owned().into(),
+                    duration: self.duration,
+                    success: self.success,
+                    $($text: text(f.$text),)*
+                    $($flag: self.$flag,)*
                     dimensions: self
-                        .text(Text::dimensions as usize)
+                        .dimensions()
                         .and_then(|json| serde_json::from_str(json).ok())
                         .unwrap_or_default(),
                 }
@@ -94,31 +139,20 @@ macro_rules! packed_tool {
 tool_schema!(packed_tool);
 
 impl PackedTool {
-    /// Adds a text; one longer than 4 GiB is left out.
-    fn put(&mut self, slot: usize, text: &str) {
-        let (Ok(start), Ok(len)) = (u32::try_from(self.texts.len()), u32::try_from(text.len()))
-        else {
-            return;
-        };
-        self.texts.push_str(text);
-        self.spans[slot] = (start, len);
-    }
-
     fn text(&self, slot: usize) -> Option<&str> {
-        let (start, len) = self.spans[slot];
-        if start == u32::MAX {
+        if self.present & (1 << slot) == 0 {
             return None;
         }
-        self.texts
-            .get(start as usize..start as usize + len as usize)
+        let start = slot.checked_sub(1).map_or(0, |before| self.ends[before]);
+        self.texts.get(start as usize..self.ends[slot] as usize)
     }
 
     pub(crate) fn success(&self) -> bool {
         self.success
     }
 
-    /// The memory the texts hold, as the allocator's block for them.
-    pub(crate) fn text_capacity(&self) -> usize {
-        self.texts.capacity()
+    /// The bytes of the shared text block: its counts and its texts.
+    pub(crate) fn text_bytes(&self) -> usize {
+        2 * std::mem::size_of::<usize>() + self.texts.len()
     }
 }

@@ -26,14 +26,13 @@ pub struct PendingRecord {
     context: Arc<ContextSnapshot>,
 }
 
-/// A pending record's event, as an emitter hands it to the layer. Shared: the record is
-/// moved several times on the calling thread (into the sink, into the queue), and an `Arc`
-/// moves as one pointer; each telemetry layer of a subscriber (and each sink a fan-out
-/// feeds) gets the same event for the cost of a count.
+/// A pending record's event, as an emitter hands it to the layer. Cheap to clone: each
+/// telemetry layer of a subscriber (and each sink a fan-out feeds) gets the same event for
+/// the cost of a count.
 #[derive(Debug, Clone)]
 pub(crate) enum Body {
-    /// A tool call (nearly every record), its texts in one allocation.
-    Tool(Arc<PackedTool>),
+    /// A tool call (nearly every record): its texts in one shared block, the rest inline.
+    Tool(PackedTool),
     /// A lifecycle event.
     Other(Arc<Event>),
 }
@@ -41,7 +40,7 @@ pub(crate) enum Body {
 impl Body {
     /// A tool call's borrowed fields, packed; `dimensions` is the custom dimensions' JSON.
     pub(crate) fn tool(fields: &ToolFields<'_>, dimensions: Option<&str>) -> Body {
-        Body::Tool(Arc::new(PackedTool::from_fields(fields, dimensions)))
+        Body::Tool(PackedTool::from_fields(fields, dimensions))
     }
 }
 
@@ -493,7 +492,7 @@ impl PendingRecord {
     pub fn heap_bytes(&self) -> usize {
         std::mem::size_of::<Self>()
             + match &self.body {
-                Body::Tool(tool) => shared::<PackedTool>() + block(tool.text_capacity()),
+                Body::Tool(tool) => block(tool.text_bytes()),
                 Body::Other(event) => shared::<Event>() + owned_bytes(event),
             }
     }
@@ -539,7 +538,7 @@ mod heap_bytes_tests {
     use crate::event::ToolExecuted;
 
     #[test]
-    fn a_record_counts_its_box_and_its_texts() {
+    fn a_record_counts_itself_and_its_texts() {
         let context = SharedContext::new(ContextSnapshot::default());
         let bare = PendingRecord::new(ToolExecuted::default().into(), &context).heap_bytes();
         assert!(bare >= std::mem::size_of::<PackedTool>(), "{bare}");
