@@ -57,6 +57,13 @@ impl Batch {
         })
     }
 
+    /// The line pushed last, if any.
+    pub(crate) fn last_line(&self) -> Option<&[u8]> {
+        let (&end, before) = self.ends.split_last()?;
+        let start = before.last().map_or(0, |&end| end + 1);
+        Some(&self.text[start..end])
+    }
+
     /// The lines at `indices` (in range, in the order given), as a new batch.
     pub(crate) fn select(&self, indices: &[usize]) -> Batch {
         let lines: Vec<&[u8]> = self.lines().collect();
@@ -110,7 +117,19 @@ mod tests {
             false
         }));
         assert_eq!(batch.lines().collect::<Vec<_>>(), [&b"one"[..]]);
+        assert_eq!(batch.last_line(), Some(&b"one"[..]));
         assert_eq!(gunzip(&batch.gzip().unwrap()), "one");
+    }
+
+    #[test]
+    fn the_last_line_is_the_one_pushed_last() {
+        assert_eq!(Batch::default().last_line(), None);
+        let batch = Batch::from_lines([&b"a"[..], b"", b"ccc"]);
+        assert_eq!(batch.last_line(), Some(&b"ccc"[..]));
+        assert_eq!(
+            Batch::from_lines([&b"a"[..], b""]).last_line(),
+            Some(&b""[..])
+        );
     }
 
     #[test]
