@@ -6,15 +6,18 @@
 //!
 //! Beside them, the floor of any stack that emits one `tracing` event per call and reads it
 //! back in a layer: our tool-call event dispatched to a layer that visits its fields and
-//! keeps nothing. A target below the floor cannot be met by tuning the stack. And ours
-//! with no connection string, where records go to the default JSONL sink.
+//! keeps nothing. A target below the floor cannot be met by tuning the stack. Then ours
+//! with every record dropped on the calling thread, by a sink that keeps nothing: ours
+//! minus the hand-off to the worker (the queue, and the record's memory, which the calling
+//! thread writes and the worker frees). And ours with no connection string, where records
+//! go to the default JSONL sink.
 //!
 //! ```text
 //! cargo bench -p azsdk-telemetry-bench --bench paced               # 1,000/s and 10,000/s, 3 sittings
 //! cargo bench -p azsdk-telemetry-bench --bench paced -- 5000 4     # one rate, 4 sittings
 //! ```
 //!
-//! In a sitting the four stacks are installed side by side and take turns in blocks of
+//! In a sitting the five stacks are installed side by side and take turns in blocks of
 //! 0.1 s of calls at the rate (the order rotating from block to block), so they share the
 //! host's state: on this shared 2-vCPU machine a call's absolute time moves 2-6x between
 //! minutes, and turns keep that drift out of the ratios. Each stack gets 0.5 s of warm-up
@@ -114,6 +117,15 @@ fn figures(times: &[u64]) -> Figures {
     }
 }
 
+/// A sink that drops each record where it gets it, on the calling thread.
+struct Discard;
+
+impl azsdk_telemetry::Sink for Discard {
+    fn accept(&self, record: azsdk_telemetry::PendingRecord) {
+        drop(black_box(record));
+    }
+}
+
 /// Visits every field of an event and keeps nothing.
 struct VisitOnly;
 
@@ -189,14 +201,15 @@ fn main() {
     let cs = collector.connection_string().to_owned();
     let call = GenerateArgs::typical();
     println!(
-        "| rate | sitting | ours p50 | peer p50 | p50 ratio | ours p99 | peer p99 | p99 ratio | floor p50 / p99 | floor / peer p50, p99 | ours, JSONL sink p50 / p99 |"
+        "| rate | sitting | ours p50 | peer p50 | p50 ratio | ours p99 | peer p99 | p99 ratio | floor p50 / p99 | floor / peer p50, p99 | ours, no hand-off p50 / p99 | hand-off / peer p50 | ours, JSONL sink p50 / p99 |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for &rate in &rates {
         for sitting_number in 1..=sittings {
             let (ours_dispatch, ours_handle) = ours::dispatch(&cs, "paced", |c| c);
             let (peer_dispatch, provider) = peer::dispatch(&cs, None);
             let (floor_dispatch, event) = floor(&call);
+            let (discard_dispatch, _discard_handle) = ours::dispatch_sink("paced-discard", Discard);
             let (jsonl_dispatch, jsonl_handle) = ours::dispatch_jsonl("paced-jsonl");
             let mut stacks = [
                 Stack::new(ours_dispatch, || {
@@ -206,6 +219,9 @@ fn main() {
                     let _ = black_box(tools::instrumented(black_box(&call)));
                 }),
                 Stack::new(floor_dispatch, || black_box(&event).emit()),
+                Stack::new(discard_dispatch, || {
+                    let _ = black_box(tools::ours(black_box(&call)));
+                }),
                 Stack::new(jsonl_dispatch, || {
                     let _ = black_box(tools::ours(black_box(&call)));
                 }),
@@ -223,11 +239,11 @@ fn main() {
             assert_eq!(dropped, 0, "the JSONL sink dropped at {rate}/s");
             let _ = provider.force_flush();
             let _ = provider.shutdown();
-            let [ours, peer, floor, jsonl] = stacks.each_mut().map(Stack::figures);
+            let [ours, peer, floor, discard, jsonl] = stacks.each_mut().map(Stack::figures);
             let ratio = |a: u64, b: u64| a as f64 / b.max(1) as f64;
             let us = |ns: u64| ns as f64 / 1e3;
             println!(
-                "| {rate}/s | {sitting_number} | {:.2} µs | {:.2} µs | {:.2}× | {:.2} µs | {:.2} µs | {:.2}× | {:.2} / {:.2} µs | {:.2}×, {:.2}× | {:.2} / {:.2} µs |",
+                "| {rate}/s | {sitting_number} | {:.2} µs | {:.2} µs | {:.2}× | {:.2} µs | {:.2} µs | {:.2}× | {:.2} / {:.2} µs | {:.2}×, {:.2}× | {:.2} / {:.2} µs | {:.2}× | {:.2} / {:.2} µs |",
                 us(ours.p50),
                 us(peer.p50),
                 ratio(ours.p50, peer.p50),
@@ -238,6 +254,9 @@ fn main() {
                 us(floor.p99),
                 ratio(floor.p50, peer.p50),
                 ratio(floor.p99, peer.p99),
+                us(discard.p50),
+                us(discard.p99),
+                ratio(ours.p50.saturating_sub(discard.p50), peer.p50),
                 us(jsonl.p50),
                 us(jsonl.p99),
             );

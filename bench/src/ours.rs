@@ -59,6 +59,18 @@ pub fn dispatch_jsonl(tag: &str) -> (tracing::Dispatch, TelemetryHandle) {
     installed(product(tag))
 }
 
+/// Our layer handing its records to `sink` instead of an exporter, in a state directory
+/// of its own.
+///
+/// # Panics
+/// When the layer cannot be built (the temporary directory is unusable).
+pub fn dispatch_sink(
+    tag: &str,
+    sink: impl azsdk_telemetry::Sink,
+) -> (tracing::Dispatch, TelemetryHandle) {
+    installed(product(tag).sink(sink))
+}
+
 /// Our layer opted out (`enabled(false)`), in a registry: (b).
 ///
 /// # Panics
