@@ -46,6 +46,11 @@ fn emit_with(body: impl FnOnce() -> Body, dispatch: impl FnOnce()) {
     }
 }
 
+/// A lifecycle event, announced as itself when a telemetry layer is on.
+fn emit_lifecycle<E: Clone + Into<Event>>(event: &E, dispatch: impl FnOnce()) {
+    emit_with(|| Body::from(event.clone().into()), dispatch);
+}
+
 /// A tool call the calling thread finished (telemetry is on): announced, packed from its
 /// borrowed fields. `dimensions` is the custom dimensions' JSON.
 pub(crate) fn emit_tool(fields: &ToolFields<'_>, dimensions: Option<&str>) {
@@ -101,111 +106,93 @@ tool_schema!(tool_callsite);
 impl SystemInstalled {
     /// Emits this event as a `tracing` event on the framework's target.
     pub fn emit(&self) {
-        emit_with(
-            || Event::from(self.clone()).into(),
-            || {
-                tracing::event!(
-                    name: "SystemInstalled",
-                    target: TARGET,
-                    Level::INFO,
-                    installMethod = self.install_method.as_deref(),
-                    "SystemInstalled"
-                );
-            },
-        );
+        emit_lifecycle(self, || {
+            tracing::event!(
+                name: "SystemInstalled",
+                target: TARGET,
+                Level::INFO,
+                installMethod = self.install_method.as_deref(),
+                "SystemInstalled"
+            );
+        });
     }
 }
 
 impl SystemStarted {
     /// Emits this event as a `tracing` event on the framework's target.
     pub fn emit(&self) {
-        emit_with(
-            || Event::from(self.clone()).into(),
-            || {
-                tracing::event!(
-                    name: "SystemStarted",
-                    target: TARGET,
-                    Level::INFO,
-                    durationMs = duration_ms(self.startup_duration),
-                    "SystemStarted"
-                );
-            },
-        );
+        emit_lifecycle(self, || {
+            tracing::event!(
+                name: "SystemStarted",
+                target: TARGET,
+                Level::INFO,
+                durationMs = duration_ms(self.startup_duration),
+                "SystemStarted"
+            );
+        });
     }
 }
 
 impl SystemStopped {
     /// Emits this event as a `tracing` event on the framework's target.
     pub fn emit(&self) {
-        emit_with(
-            || Event::from(self.clone()).into(),
-            || {
-                tracing::event!(
-                    name: "SystemStopped",
-                    target: TARGET,
-                    Level::INFO,
-                    sessionDuration = duration_ms(self.session_duration),
-                    toolCallsInSession = self.tool_calls_in_session,
-                    "SystemStopped"
-                );
-            },
-        );
+        emit_lifecycle(self, || {
+            tracing::event!(
+                name: "SystemStopped",
+                target: TARGET,
+                Level::INFO,
+                sessionDuration = duration_ms(self.session_duration),
+                toolCallsInSession = self.tool_calls_in_session,
+                "SystemStopped"
+            );
+        });
     }
 }
 
 impl SystemCrashed {
     /// Emits this event as a `tracing` event on the framework's target.
     pub fn emit(&self) {
-        emit_with(
-            || Event::from(self.clone()).into(),
-            || {
-                tracing::event!(
-                    name: "SystemCrashed",
-                    target: TARGET,
-                    Level::INFO,
-                    crashReason = self.crash_reason.as_str(),
-                    errorMessage = self.error_message.as_deref(),
-                    stackTrace = self.stack_trace.as_deref(),
-                    "SystemCrashed"
-                );
-            },
-        );
+        emit_lifecycle(self, || {
+            tracing::event!(
+                name: "SystemCrashed",
+                target: TARGET,
+                Level::INFO,
+                crashReason = self.crash_reason.as_str(),
+                errorMessage = self.error_message.as_deref(),
+                stackTrace = self.stack_trace.as_deref(),
+                "SystemCrashed"
+            );
+        });
     }
 }
 
 impl SystemConfigured {
     /// Emits this event as a `tracing` event on the framework's target.
     pub fn emit(&self) {
-        emit_with(
-            || Event::from(self.clone()).into(),
-            || {
-                tracing::event!(
-                    name: "SystemConfigured",
-                    target: TARGET,
-                    Level::INFO,
-                    configChanges = self.config_changes.as_str(),
-                    "SystemConfigured"
-                );
-            },
-        );
+        emit_lifecycle(self, || {
+            tracing::event!(
+                name: "SystemConfigured",
+                target: TARGET,
+                Level::INFO,
+                configChanges = self.config_changes.as_str(),
+                "SystemConfigured"
+            );
+        });
     }
 }
 
 impl SystemUpdated {
     /// Emits this event as a `tracing` event on the framework's target.
     pub fn emit(&self) {
-        emit_with(
-            || Event::from(self.clone()).into(),
-            || {
-                tracing::event!(
-                    name: "SystemUpdated",
-                    target: TARGET,
-                    Level::INFO,
-                    previousVersion = self.previous_version.as_str(),
-                    updateMethod = self.update_method.as_deref(),
-                    "SystemUpdated"
-                );
-            },
-        );
+        emit_lifecycle(self, || {
+            tracing::event!(
+                name: "SystemUpdated",
+                target: TARGET,
+                Level::INFO,
+                previousVersion = self.previous_version.as_str(),
+                updateMethod = self.update_method.as_deref(),
+                "SystemUpdated"
+            );
+        });
     }
 }

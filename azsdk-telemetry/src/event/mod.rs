@@ -3,10 +3,11 @@
 //! An event ([`ToolExecuted`], [`SystemStarted`], ...) is what a tool or the
 //! lifecycle code reports. [`emit`](ToolExecuted::emit) dispatches it as a
 //! `tracing` event and hands the typed event to the
-//! [`TelemetryLayer`](crate::TelemetryLayer) that the dispatch reaches, which wraps it in a
-//! [`PendingRecord`] with the process context. [`PendingRecord::finish`] is the single gate through which
-//! user data leaves the process: it scrubs every user-provided value and gives
-//! the [`Record`] that sinks store and envelopes are written from.
+//! [`TelemetryLayer`](crate::TelemetryLayer) that the dispatch reaches, which wraps
+//! it in a [`PendingRecord`] with the process context. [`PendingRecord::finish`] is
+//! the single gate through which user data leaves the process: it scrubs every
+//! user-provided value and gives the [`Record`] that sinks store and envelopes are
+//! written from.
 
 mod emit;
 pub(crate) mod handoff;

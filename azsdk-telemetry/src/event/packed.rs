@@ -98,8 +98,8 @@ macro_rules! packed_tool {
                 packed
             }
 
-            /// The borrowed fields, for the call's `tracing` event.
-            pub(crate) fn fields(&self) -> ToolFields<'_> {
+            /// The texts and flags, borrowed.
+            fn fields(&self) -> ToolFields<'_> {
                 let text = |slot: Text| self.text(slot as usize);
                 ToolFields {
                     tool_name: text(Text::tool_name).unwrap_or_default(),
@@ -112,7 +112,7 @@ macro_rules! packed_tool {
             }
 
             /// The custom dimensions' JSON object, if any.
-            pub(crate) fn dimensions(&self) -> Option<&str> {
+            fn dimensions(&self) -> Option<&str> {
                 self.text(Text::dimensions as usize)
             }
 
@@ -151,8 +151,8 @@ impl PackedTool {
         self.success
     }
 
-    /// The bytes of the shared text block: its counts and its texts.
-    pub(crate) fn text_bytes(&self) -> usize {
-        2 * std::mem::size_of::<usize>() + self.texts.len()
+    /// The length of the shared text block's texts.
+    pub(crate) fn text_len(&self) -> usize {
+        self.texts.len()
     }
 }

@@ -492,8 +492,10 @@ impl PendingRecord {
     pub fn heap_bytes(&self) -> usize {
         std::mem::size_of::<Self>()
             + match &self.body {
-                Body::Tool(tool) => block(tool.text_bytes()),
-                Body::Other(event) => shared::<Event>() + owned_bytes(event),
+                Body::Tool(tool) => block(ARC_COUNTS + tool.text_len()),
+                Body::Other(event) => {
+                    block(ARC_COUNTS + std::mem::size_of::<Event>()) + owned_bytes(event)
+                }
             }
     }
 }
@@ -508,10 +510,8 @@ fn block(n: usize) -> usize {
     }
 }
 
-/// The allocator's block for an `Arc<T>`: the value and its two counts.
-fn shared<T>() -> usize {
-    block(std::mem::size_of::<T>() + 2 * std::mem::size_of::<usize>())
-}
+/// What an `Arc`'s block holds beside its value: the strong and weak counts.
+const ARC_COUNTS: usize = 2 * std::mem::size_of::<usize>();
 
 fn owned_bytes(event: &Event) -> usize {
     let text = |s: &String| block(s.capacity());

@@ -290,10 +290,8 @@ impl Worker {
             }));
             matches!(written, Ok(Ok(())))
         });
-        if let (true, Some(log)) = (kept, &mut self.settings.log) {
-            if let Some(line) = batch.last_line() {
-                log.line(line);
-            }
+        if let (true, Some(log), Some(line)) = (kept, &mut self.settings.log, batch.last_line()) {
+            log.line(line);
         }
         if !kept {
             add(&self.counters.unserializable, 1);
